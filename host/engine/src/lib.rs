@@ -1,0 +1,1 @@
+//! Sync flows: fetch, map-in, canonical records and bindings, cursors.

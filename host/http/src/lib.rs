@@ -1,0 +1,1 @@
+//! The outbound HTTP capability: allow-list, secret injection, rate limit, retry, redacted exchange log.

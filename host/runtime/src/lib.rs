@@ -1,0 +1,1 @@
+//! The wasmtime component runtime: engine, plugin registry with hot swap, host capabilities.

@@ -1,0 +1,1 @@
+//! What a connector author depends on: bindings, helpers, export macro.

@@ -1,0 +1,1 @@
+//! Provider simulators on 127.0.0.1.

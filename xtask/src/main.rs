@@ -1,0 +1,3 @@
+//! Project tasks: build plugins, demo, test.
+
+fn main() {}

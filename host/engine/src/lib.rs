@@ -1,1 +1,94 @@
-//! Sync flows: fetch, map-in, canonical records and bindings, cursors.
+//! Sync flows of Switchyard: a connection's plugin is run against its provider,
+//! fetched records are mapped into canonical records with bindings, and the
+//! cursor moves only once what it covers is stored.
+//!
+//! [`Switchyard`] ties the parts together: the storage layer, the plugin
+//! registry and the outbound HTTP capability.
+
+mod activity;
+mod error;
+mod import;
+mod match_keys;
+mod policy;
+mod services;
+
+pub use error::EngineError;
+pub use import::{ImportOptions, ImportProgress, ImportSummary};
+pub use match_keys::match_keys_of;
+pub use services::ConnectionServices;
+
+use std::sync::Arc;
+
+use switchyard_http::HttpCapability;
+use switchyard_runtime::{LoadedPlugin, PluginRegistry};
+use switchyard_store::{ConnectionId, Store};
+
+/// The host: storage, plugins and outbound HTTP.
+#[derive(Clone)]
+pub struct Switchyard {
+    store: Store,
+    registry: PluginRegistry,
+    http: HttpCapability,
+}
+
+impl Switchyard {
+    /// Tie a store, a plugin registry and an HTTP capability together.
+    pub fn new(store: Store, registry: PluginRegistry, http: HttpCapability) -> Switchyard {
+        Switchyard {
+            store,
+            registry,
+            http,
+        }
+    }
+
+    /// The storage layer.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The plugin registry.
+    pub fn registry(&self) -> &PluginRegistry {
+        &self.registry
+    }
+
+    /// The plugin currently serving a connection's provider.
+    pub async fn plugin_for(
+        &self,
+        connection: ConnectionId,
+    ) -> Result<(switchyard_store::Connection, Arc<LoadedPlugin>), EngineError> {
+        let conn = self.store.connection(connection).await?;
+        let plugin = self
+            .registry
+            .current(&conn.provider)
+            .ok_or_else(|| EngineError::NoPlugin(conn.provider.clone()))?;
+        Ok((conn, plugin))
+    }
+
+    /// Services for one job of a connection: its policy, secrets and key space.
+    pub async fn services_for(
+        &self,
+        conn: &switchyard_store::Connection,
+        plugin: &LoadedPlugin,
+        run: Option<switchyard_store::RunId>,
+    ) -> Result<Arc<ConnectionServices>, EngineError> {
+        let secrets = self.store.connection_secrets(conn.id).await?;
+        let policy = policy::connection_policy(conn, plugin.manifest(), &secrets)?;
+        Ok(Arc::new(ConnectionServices::new(
+            self.store.clone(),
+            self.http.clone(),
+            Arc::new(policy),
+            conn.clone(),
+            run,
+        )))
+    }
+
+    /// "Test connection" (R-CONN-2): run the plugin's `check`.
+    pub async fn check(&self, connection: ConnectionId) -> Result<String, EngineError> {
+        let (conn, plugin) = self.plugin_for(connection).await?;
+        let services = self.services_for(&conn, &plugin, None).await?;
+        let mut job = plugin.start_job(services.clone()).await?;
+        let outcome = job.check().await;
+        services.flush().await;
+        Ok(outcome?.message)
+    }
+}

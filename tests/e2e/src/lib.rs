@@ -1,1 +1,77 @@
-//! End-to-end tests.
+//! Support for the end-to-end tests: the built plugins, a host on a temporary
+//! embedded database, and connections to the simulators.
+//!
+//! The plugin directories come from `cargo xtask test`, which builds the wasm
+//! components first (`SWITCHYARD_PLUGIN_DIR`, `SWITCHYARD_TEST_PLUGIN_DIR`).
+
+use std::path::{Path, PathBuf};
+
+use switchyard_engine::Switchyard;
+use switchyard_http::{HttpCapability, HttpDefaults};
+use switchyard_runtime::{PluginRegistry, Runtime, RuntimeConfig};
+use switchyard_sim::pressero::PresseroSim;
+use switchyard_sim::RunningSim;
+use switchyard_store::{ConnectionId, NewConnection, SecretKey, Secrets, Store};
+
+fn dir_from_env(var: &str, default: &str) -> PathBuf {
+    let dir = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(default));
+    assert!(
+        dir.is_dir(),
+        "{} does not exist: run the tests with `cargo xtask test`, which builds the wasm plugins first",
+        dir.display()
+    );
+    dir
+}
+
+/// Where the built connector plugins are.
+pub fn plugin_dir() -> PathBuf {
+    dir_from_env("SWITCHYARD_PLUGIN_DIR", "target/plugins")
+}
+
+/// Where the built test plugins (hostile, echo) are.
+pub fn test_plugin_dir() -> PathBuf {
+    dir_from_env("SWITCHYARD_TEST_PLUGIN_DIR", "target/test-plugins")
+}
+
+/// A fixed test key, so a child process and the test share the database.
+pub const TEST_KEY: &str = "c3dpdGNoeWFyZC10ZXN0LWtleS0zMi1ieXRlcy1sb25nIQ==";
+
+/// A host on an embedded database in `dir`, with every plugin of `plugins`.
+pub async fn host_in(dir: &Path, plugins: &Path, config: RuntimeConfig) -> Switchyard {
+    let key = SecretKey::from_base64(TEST_KEY).expect("test key");
+    let store = Store::open(&dir.join("switchyard.db"), key).await.expect("store");
+    let runtime = Runtime::new(config).expect("runtime");
+    let registry = PluginRegistry::new(runtime);
+    let report = registry.scan_dir(plugins).await.expect("plugin dir");
+    assert!(report.refused.is_empty(), "plugins refused: {:?}", report.refused);
+    Switchyard::new(store, registry, HttpCapability::new(HttpDefaults::default()).expect("http"))
+}
+
+/// A live Pressero connection to a simulator, with the given password.
+pub async fn pressero_connection(
+    host: &Switchyard,
+    sim: &RunningSim<PresseroSim>,
+    name: &str,
+    password: &str,
+) -> ConnectionId {
+    let creds = sim.credentials().clone();
+    let tenant = host.store().ensure_tenant("acme").await.expect("tenant");
+    let mut c = NewConnection::new(tenant, "pressero", name);
+    c.settings = [
+        ("data-centre", "amsterdam".to_string()),
+        ("base-url", sim.base_url()),
+        ("username", creds.user_name.clone()),
+        ("subscriber-id", creds.subscriber_id.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    c.secrets = Secrets::new()
+        .with("password", password)
+        .with("consumer-id", creds.consumer_id.clone());
+    c.enabled = true;
+    c.live = true;
+    host.store().create_connection(c).await.expect("connection")
+}

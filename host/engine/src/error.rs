@@ -1,0 +1,23 @@
+use switchyard_runtime::RuntimeError;
+use switchyard_store::StoreError;
+
+/// Why a flow could not run or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no plugin is loaded for provider `{0}`")]
+    NoPlugin(String),
+    #[error("stream `{stream}` is not a source stream of the {provider} plugin")]
+    UnknownStream { provider: String, stream: String },
+    #[error("connection `{0}` is not live: nothing flows until it is switched Live")]
+    NotLive(String),
+    #[error("setting `{name}`: {reason}")]
+    Setting { name: String, reason: String },
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("http capability: {0}")]
+    Http(#[from] switchyard_http::HttpError),
+    #[error("{0}")]
+    Canonical(String),
+}

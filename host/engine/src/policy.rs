@@ -1,0 +1,57 @@
+//! The outbound policy of a connection, from its plugin's manifest and settings.
+
+use std::time::Duration;
+
+use switchyard_http::ConnectionPolicy;
+use switchyard_runtime::bindings::Manifest;
+use switchyard_store::{Connection, Secrets};
+
+use crate::error::EngineError;
+
+/// Build the policy: allowed hosts from the manifest (with `{{config:NAME}}`
+/// resolved to the host of that URL setting), the connection's secrets for
+/// placeholder injection, and the provider's rate-limit hint.
+pub(crate) fn connection_policy(
+    conn: &Connection,
+    manifest: &Manifest,
+    secrets: &Secrets,
+) -> Result<ConnectionPolicy, EngineError> {
+    let mut b = ConnectionPolicy::builder();
+    for pattern in &manifest.allowed_hosts {
+        if let Some(name) = pattern
+            .strip_prefix("{{config:")
+            .and_then(|p| p.strip_suffix("}}"))
+        {
+            let Some(value) = conn.settings.get(name).filter(|v| !v.is_empty()) else {
+                continue; // optional URL setting left empty: nothing to allow
+            };
+            let url = url::Url::parse(value).map_err(|e| EngineError::Setting {
+                name: name.to_string(),
+                reason: format!("{value:?} is not a URL: {e}"),
+            })?;
+            let host = url.host_str().ok_or_else(|| EngineError::Setting {
+                name: name.to_string(),
+                reason: format!("{value:?} has no host"),
+            })?;
+            let port = url.port_or_known_default().unwrap_or(443);
+            b = b.allow_host(format!("{}://{host}:{port}", url.scheme()));
+        } else {
+            b = b.allow_host(pattern.clone());
+        }
+    }
+    for (name, value) in secrets.iter() {
+        b = b.secret(name, value);
+    }
+    if let Some(hint) = &manifest.rate_limit {
+        let rps = hint.requests_per_second.max(0.1) as f64;
+        b = b.rate_limit(rps, (rps.ceil() as u32).max(1));
+        if let Some(c) = hint.max_concurrency {
+            b = b.max_concurrency(c as usize);
+        }
+    }
+    b = b.timeout(Duration::from_secs(30));
+    b.build().map_err(|e| EngineError::Setting {
+        name: "allowed-hosts".into(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,676 @@
+//! The Pressero (Aleyant) simulator; contract in `docs/pressero-api.md`.
+
+mod api;
+pub mod generator;
+pub mod model;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{next_change_stamp, now_millis, to_datetime, Millis, DEFAULT_BASE_TIME};
+use crate::core::{lock, RunningSim, SimCore, Simulator};
+use crate::{FaultConfig, SimError};
+use generator::{ns, stable_uuid};
+use model::*;
+
+/// The credentials the simulator accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PresseroCredentials {
+    /// `UserName`.
+    pub user_name: String,
+    /// `Password`.
+    pub password: String,
+    /// `SubscriberId`.
+    pub subscriber_id: String,
+    /// `ConsumerID`.
+    #[serde(rename = "ConsumerID")]
+    pub consumer_id: String,
+}
+
+impl Default for PresseroCredentials {
+    fn default() -> Self {
+        PresseroCredentials {
+            user_name: "api@example.com".into(),
+            password: "pressero-secret".into(),
+            subscriber_id: "8d3f5c1a-7b2e-4f60-9a11-3c5e2d7f9b01".into(),
+            consumer_id: "c0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b".into(),
+        }
+    }
+}
+
+/// How to start a Pressero simulator.
+#[derive(Clone, Debug)]
+pub struct PresseroConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Seed of the data (and of fault decisions).
+    pub seed: u64,
+    /// Number of generated orders.
+    pub orders: usize,
+    /// Number of site users; `None` = orders / 4, between 20 and 10,000.
+    pub users: Option<usize>,
+    /// The first order number.
+    pub first_order_number: u64,
+    /// Date of the first generated order.
+    pub base_time: Millis,
+    /// Accepted credentials.
+    pub credentials: PresseroCredentials,
+    /// Token lifetime in seconds (20 minutes by default).
+    pub token_ttl_secs: u64,
+    /// Tokens stop working after this many authorised requests (the "expired mid-run" fault).
+    pub token_max_uses: Option<u64>,
+    /// Faults from the start.
+    pub faults: FaultConfig,
+}
+
+impl Default for PresseroConfig {
+    fn default() -> Self {
+        PresseroConfig {
+            port: 0,
+            seed: 42,
+            orders: 1000,
+            users: None,
+            first_order_number: 1001,
+            base_time: DEFAULT_BASE_TIME,
+            credentials: PresseroCredentials::default(),
+            token_ttl_secs: 20 * 60,
+            token_max_uses: None,
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
+/// What a touch changes on an order (it always bumps `ModifiedDate`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderChange {
+    /// Unpaid → Paid; else the first pending item → Approved; else the ship-to phone.
+    #[default]
+    Auto,
+    /// Mark paid now.
+    Payment,
+    /// Advance the first item that can move along the workflow.
+    ItemStatus,
+    /// Change the ship-to phone.
+    ShipTo,
+    /// Change nothing but `ModifiedDate`.
+    ModifiedOnly,
+}
+
+/// Counts of what the simulator holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresseroCounts {
+    /// Orders.
+    pub orders: usize,
+    /// Order items.
+    pub items: usize,
+    /// Site users.
+    pub users: usize,
+    /// Sites.
+    pub sites: usize,
+    /// Catalogue products.
+    pub products: usize,
+    /// Tokens issued and still stored.
+    pub tokens: usize,
+    /// Shipments posted.
+    pub shipments: usize,
+}
+
+pub(crate) struct PresseroData {
+    pub seed: u64,
+    pub sites: Vec<Site>,
+    pub products: Vec<Product>,
+    pub users: Vec<User>,
+    pub first_number: u64,
+    pub base_time: Millis,
+    pub orders: Vec<Order>,
+    /// (ModifiedDate, OrderNumber): the search order.
+    pub by_modified: BTreeSet<(Millis, u64)>,
+    /// Latest stamp handed out (generated or changed).
+    pub latest: Millis,
+    pub shipments: usize,
+}
+
+impl PresseroData {
+    fn generate(cfg: &PresseroConfig, seed: u64) -> PresseroData {
+        let user_count = cfg
+            .users
+            .unwrap_or((cfg.orders / 4).clamp(20, 10_000))
+            .max(1);
+        let sites = generator::sites(seed);
+        let products = generator::catalogue(seed);
+        let users = generator::users(seed, user_count);
+        let mut data = PresseroData {
+            seed,
+            sites,
+            products,
+            users,
+            first_number: cfg.first_order_number,
+            base_time: cfg.base_time,
+            orders: Vec::with_capacity(cfg.orders),
+            by_modified: BTreeSet::new(),
+            latest: cfg.base_time,
+            shipments: 0,
+        };
+        let ctx = generator::OrderContext {
+            seed,
+            users: &data.users,
+            sites: &data.sites,
+            products: &data.products,
+            base_time: data.base_time,
+            first_number: data.first_number,
+        };
+        let orders: Vec<Order> = (0..cfg.orders as u64)
+            .map(|i| generator::order(&ctx, cfg.first_order_number + i))
+            .collect();
+        for o in &orders {
+            data.by_modified.insert((o.modified, o.number));
+            data.latest = data.latest.max(o.modified);
+        }
+        data.orders = orders;
+        data
+    }
+
+    pub fn order(&self, number: u64) -> Option<&Order> {
+        let i = number.checked_sub(self.first_number)?;
+        self.orders.get(usize::try_from(i).ok()?)
+    }
+
+    fn order_mut(&mut self, number: u64) -> Option<&mut Order> {
+        let i = number.checked_sub(self.first_number)?;
+        self.orders.get_mut(usize::try_from(i).ok()?)
+    }
+
+    /// Hands out the stamp for a change made now.
+    pub fn change_stamp(&mut self) -> Millis {
+        self.latest = next_change_stamp(self.latest);
+        self.latest
+    }
+
+    /// Re-dates an order to `stamp` and keeps the search index in step.
+    pub fn set_modified(&mut self, number: u64, stamp: Millis) {
+        if let Some(o) = self.order_mut(number) {
+            let old = o.modified;
+            o.modified = stamp;
+            self.by_modified.remove(&(old, number));
+            self.by_modified.insert((stamp, number));
+        }
+    }
+
+    /// Applies a change to an order and bumps its ModifiedDate.
+    pub fn change_order(&mut self, number: u64, change: OrderChange) -> Result<Millis, SimError> {
+        let stamp = self.change_stamp();
+        let o = self
+            .order_mut(number)
+            .ok_or(SimError::UnknownOrder(number))?;
+        let change = match change {
+            OrderChange::Auto if o.payment_status == PaymentStatus::Unpaid => OrderChange::Payment,
+            OrderChange::Auto if o.items.iter().any(|i| i.status == ItemStatus::Pending) => {
+                OrderChange::ItemStatus
+            }
+            OrderChange::Auto => OrderChange::ShipTo,
+            c => c,
+        };
+        match change {
+            OrderChange::Payment => {
+                o.payment_status = PaymentStatus::Paid;
+                o.paid_at = Some(stamp);
+            }
+            OrderChange::ItemStatus => {
+                if let Some(item) = o.items.iter_mut().find(|i| {
+                    !matches!(
+                        i.status,
+                        ItemStatus::Completed | ItemStatus::Cancelled | ItemStatus::Denied
+                    )
+                }) {
+                    item.status = match item.status {
+                        ItemStatus::Pending => ItemStatus::Approved,
+                        ItemStatus::Approved => ItemStatus::InProduction,
+                        ItemStatus::InProduction => ItemStatus::Shipped,
+                        _ => ItemStatus::Completed,
+                    };
+                    item.files_pending = false;
+                    item.status_modified = stamp;
+                }
+            }
+            OrderChange::ShipTo => o.ship_revision = o.ship_revision.wrapping_add(1),
+            OrderChange::ModifiedOnly | OrderChange::Auto => {}
+        }
+        self.set_modified(number, stamp);
+        Ok(stamp)
+    }
+
+    /// Generates `count` more orders, dated now.
+    pub fn add_orders(&mut self, count: usize) -> Vec<u64> {
+        let next = self.first_number + self.orders.len() as u64;
+        let mut numbers = Vec::with_capacity(count);
+        for number in next..next + count as u64 {
+            let ctx = generator::OrderContext {
+                seed: self.seed,
+                users: &self.users,
+                sites: &self.sites,
+                products: &self.products,
+                base_time: self.base_time,
+                first_number: self.first_number,
+            };
+            let mut o = generator::order(&ctx, number);
+            let stamp = self.change_stamp();
+            o.order_date = stamp;
+            o.modified = stamp;
+            for item in &mut o.items {
+                item.status_modified = stamp;
+                if let Some(t) = &mut item.tracking {
+                    t.ship_date = model::stamp(stamp);
+                }
+            }
+            self.by_modified.insert((stamp, number));
+            self.orders.push(o);
+            numbers.push(number);
+        }
+        numbers
+    }
+
+    // ---- rendering ----
+
+    pub fn summary(&self, o: &Order) -> OrderSummary {
+        let user = &self.users[o.user as usize];
+        OrderSummary {
+            order_id: stable_uuid(self.seed, ns::ORDER, o.number),
+            order_number: o.number,
+            site_name: self.sites[o.site as usize].domain.to_owned(),
+            order_date: stamp(o.order_date),
+            modified_date: stamp(o.modified),
+            ordered_by_email: user.email.clone(),
+            order_total: money(o.total_cents()),
+            currency: o.currency.to_owned(),
+            payment_status: o.payment_status.id().to_owned(),
+            item_count: o.items.len(),
+        }
+    }
+
+    fn bill_to(&self, o: &Order) -> Address {
+        let user = &self.users[o.user as usize];
+        let mut a = generator::address_variant(&user.address, o.bill_variant);
+        a.email = generator::checkout_email(user, o.email_variant);
+        a
+    }
+
+    fn ship_to(&self, o: &Order) -> Address {
+        let user = &self.users[o.user as usize];
+        let base = if o.ship_alt {
+            &user.alt_address
+        } else {
+            &user.address
+        };
+        let mut a = generator::address_variant(base, o.ship_variant);
+        if o.ship_revision > 0 {
+            a.phone = format!(
+                "+1 555-01{:02}-{:04}",
+                o.ship_revision % 100,
+                o.number % 10_000
+            );
+        }
+        a
+    }
+
+    pub fn details(&self, o: &Order) -> OrderDetails {
+        let user = &self.users[o.user as usize];
+        OrderDetails {
+            summary: self.summary(o),
+            bill_to: self.bill_to(o),
+            ship_to: self.ship_to(o),
+            payment_method: o.payment_method.to_owned(),
+            coupons: o
+                .coupon
+                .iter()
+                .map(|c| CouponLine {
+                    code: generator::COUPONS[c.coupon as usize].0.to_owned(),
+                    amount: money(c.amount_cents),
+                })
+                .collect(),
+            sub_total: money(o.sub_total_cents()),
+            shipping_total: money(o.shipping_cents()),
+            tax_total: money(o.tax_cents()),
+            ordered_by: OrderedBy {
+                user_id: user.id,
+                email: user.email.clone(),
+                first_name: user.first_name.clone(),
+                last_name: user.last_name.clone(),
+                business: user.business.clone(),
+                phone: user.phone.clone(),
+            },
+        }
+    }
+
+    pub fn item_id(&self, o: &Order, index: usize) -> uuid::Uuid {
+        stable_uuid(self.seed, ns::ITEM, o.number * 64 + index as u64)
+    }
+
+    pub fn items(&self, o: &Order) -> Vec<OrderItemView> {
+        let bill = self.bill_to(o);
+        let ship = self.ship_to(o);
+        let user = &self.users[o.user as usize];
+        o.items
+            .iter()
+            .enumerate()
+            .map(|(k, i)| {
+                let p = &self.products[i.product as usize];
+                OrderItemView {
+                    order_number: o.number,
+                    order_item_number: format!("{}-{}", o.number, k + 1),
+                    order_item_id: self.item_id(o, k),
+                    product_id: p.id,
+                    product_name: p.name.clone(),
+                    product_code: p.code.clone(),
+                    sku: p.sku.clone(),
+                    quantity: i.quantity,
+                    price: money(i.price_cents),
+                    tax: money(i.tax_cents),
+                    shipping: money(i.shipping_cents),
+                    site_name: self.sites[o.site as usize].domain.to_owned(),
+                    ordered_by_email: user.email.clone(),
+                    bill_to: FlatAddress {
+                        prefix: "BillTo",
+                        address: bill.clone(),
+                    },
+                    ship_to: FlatAddress {
+                        prefix: "ShipTo",
+                        address: ship.clone(),
+                    },
+                    shipment_tracking: i.tracking.as_deref().cloned(),
+                    workflow_stage_id: i.status.workflow_stage_id(),
+                    status_id: i.status.id().to_owned(),
+                    files_pending: i.files_pending,
+                }
+            })
+            .collect()
+    }
+
+    pub fn payments(&self, o: &Order) -> Vec<PaymentView> {
+        let total = o.total_cents();
+        let date = stamp(o.paid_at.unwrap_or(o.order_date));
+        let pay = |cents: i64| PaymentView {
+            amount: money(cents),
+            method: o.payment_method.to_owned(),
+            date: date.clone(),
+        };
+        match o.payment_status {
+            PaymentStatus::Paid => vec![pay(total)],
+            PaymentStatus::PartiallyPaid => vec![pay(total / 2)],
+            PaymentStatus::Refunded => vec![
+                pay(total),
+                PaymentView {
+                    amount: money(-total),
+                    method: o.payment_method.to_owned(),
+                    date: stamp(o.modified),
+                },
+            ],
+            PaymentStatus::Unpaid | PaymentStatus::OnAccount => Vec::new(),
+        }
+    }
+
+    /// Finds an item by position (`1`), item number (`1001-1`) or item id (uuid).
+    pub fn item_index(&self, o: &Order, reference: &str) -> Option<usize> {
+        let r = reference.trim();
+        if let Ok(k) = r.parse::<usize>() {
+            return (1..=o.items.len()).contains(&k).then(|| k - 1);
+        }
+        if let Some((n, k)) = r.split_once('-') {
+            if n.parse::<u64>().ok() == Some(o.number) {
+                if let Ok(k) = k.parse::<usize>() {
+                    return (1..=o.items.len()).contains(&k).then(|| k - 1);
+                }
+            }
+        }
+        (0..o.items.len()).find(|&k| self.item_id(o, k).to_string().eq_ignore_ascii_case(r))
+    }
+}
+
+pub(crate) struct Token {
+    expires: Millis,
+    uses: u64,
+    revoked: bool,
+}
+
+type SearchHook = Box<dyn FnOnce(&PresseroSim) + Send>;
+
+/// The Pressero simulator's state handle (what [`RunningSim`] dereferences to).
+pub struct PresseroSim {
+    config: PresseroConfig,
+    core: SimCore,
+    data: RwLock<PresseroData>,
+    tokens: Mutex<HashMap<String, Token>>,
+    token_max_uses: Mutex<Option<u64>>,
+    search_hooks: Mutex<Vec<(u64, SearchHook)>>,
+}
+
+impl Simulator for PresseroSim {
+    const BASE_PATH: &'static str = "/api/";
+    fn core(&self) -> &SimCore {
+        &self.core
+    }
+}
+
+/// Starts a Pressero simulator on 127.0.0.1 (`cfg.port`, 0 = ephemeral).
+pub async fn spawn_pressero(cfg: PresseroConfig) -> Result<RunningSim<PresseroSim>, SimError> {
+    let port = cfg.port;
+    let sim = Arc::new(PresseroSim::new(cfg)?);
+    let router = api::router(sim.clone());
+    RunningSim::serve(sim, port, router).await
+}
+
+impl PresseroSim {
+    /// Builds the state (generating the data) without serving it.
+    pub fn new(cfg: PresseroConfig) -> Result<PresseroSim, SimError> {
+        cfg.faults.validate()?;
+        if cfg.first_order_number == 0 {
+            return Err(SimError::InvalidConfig(
+                "first order number must be > 0".into(),
+            ));
+        }
+        let data = PresseroData::generate(&cfg, cfg.seed);
+        Ok(PresseroSim {
+            core: SimCore::new(cfg.seed, cfg.faults.clone()),
+            data: RwLock::new(data),
+            tokens: Mutex::new(HashMap::new()),
+            token_max_uses: Mutex::new(cfg.token_max_uses),
+            search_hooks: Mutex::new(Vec::new()),
+            config: cfg,
+        })
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, PresseroData> {
+        self.data.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, PresseroData> {
+        self.data.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The accepted credentials.
+    pub fn credentials(&self) -> &PresseroCredentials {
+        &self.config.credentials
+    }
+
+    /// The configuration the simulator started with.
+    pub fn config(&self) -> &PresseroConfig {
+        &self.config
+    }
+
+    /// Counts of what the simulator holds.
+    pub fn counts(&self) -> PresseroCounts {
+        let d = self.read();
+        PresseroCounts {
+            orders: d.orders.len(),
+            items: d.orders.iter().map(|o| o.items.len()).sum(),
+            users: d.users.len(),
+            sites: d.sites.len(),
+            products: d.products.len(),
+            tokens: lock(&self.tokens).len(),
+            shipments: d.shipments,
+        }
+    }
+
+    /// Order numbers, ascending.
+    pub fn order_numbers(&self) -> Vec<u64> {
+        self.read().orders.iter().map(|o| o.number).collect()
+    }
+
+    /// Changes an order (see [`OrderChange::Auto`]) and bumps its `ModifiedDate` to
+    /// `max(now, latest + 1 ms)`; returns the new `ModifiedDate`.
+    pub fn touch_order(&self, number: u64) -> Result<chrono::DateTime<chrono::Utc>, SimError> {
+        self.touch_order_with(number, OrderChange::Auto)
+    }
+
+    /// Like [`PresseroSim::touch_order`] with a chosen change.
+    pub fn touch_order_with(
+        &self,
+        number: u64,
+        change: OrderChange,
+    ) -> Result<chrono::DateTime<chrono::Utc>, SimError> {
+        self.write().change_order(number, change).map(to_datetime)
+    }
+
+    /// Adds `count` new orders dated now; returns their numbers.
+    pub fn add_orders(&self, count: usize) -> Vec<u64> {
+        self.write().add_orders(count)
+    }
+
+    /// The details answer of an order, as JSON.
+    pub fn order_details_json(&self, number: u64) -> Option<serde_json::Value> {
+        let d = self.read();
+        let o = d.order(number)?;
+        serde_json::to_value(d.details(o)).ok()
+    }
+
+    /// The items answer of an order, as JSON.
+    pub fn order_items_json(&self, number: u64) -> Option<serde_json::Value> {
+        let d = self.read();
+        let o = d.order(number)?;
+        serde_json::to_value(d.items(o)).ok()
+    }
+
+    /// Writes every order (details, items, payments) as JSON lines: for comparing data sets.
+    pub fn write_orders_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        let d = self.read();
+        for o in &d.orders {
+            let line = serde_json::json!({
+                "Details": d.details(o),
+                "Items": d.items(o),
+                "Payments": d.payments(o),
+            });
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Runs `hook` once, when the next search for page `page_number` arrives, before that page
+    /// is computed: e.g. touch an order to move it to the end while a client is paging.
+    pub fn on_search_page(
+        &self,
+        page_number: u64,
+        hook: impl FnOnce(&PresseroSim) + Send + 'static,
+    ) {
+        lock(&self.search_hooks).push((page_number, Box::new(hook)));
+    }
+
+    pub(crate) fn run_search_hooks(&self, page_number: u64) {
+        let due: Vec<SearchHook> = {
+            let mut hooks = lock(&self.search_hooks);
+            let (due, keep): (Vec<_>, Vec<_>) =
+                hooks.drain(..).partition(|(p, _)| *p == page_number);
+            *hooks = keep;
+            due.into_iter().map(|(_, h)| h).collect()
+        };
+        for hook in due {
+            hook(self);
+        }
+    }
+
+    /// Makes every issued token invalid at once (the next call answers 401).
+    pub fn expire_tokens(&self) {
+        for t in lock(&self.tokens).values_mut() {
+            t.revoked = true;
+        }
+    }
+
+    /// Makes tokens stop working after `uses` authorised requests (`None` = no limit).
+    pub fn set_token_max_uses(&self, uses: Option<u64>) {
+        *lock(&self.token_max_uses) = uses;
+    }
+
+    /// Requests seen for an endpoint key, e.g. `POST /api/v2/orders/search`.
+    pub fn request_count(&self, endpoint: &str) -> u64 {
+        self.core.request_count(endpoint)
+    }
+
+    /// Faults injected so far.
+    pub fn fault_stats(&self) -> crate::FaultStats {
+        self.core.fault_stats()
+    }
+
+    /// Replaces the fault configuration.
+    pub fn set_faults(&self, faults: FaultConfig) -> Result<(), SimError> {
+        self.core.set_faults(faults)
+    }
+
+    /// Regenerates the data (with `seed`, or the configured one), forgets tokens, hooks,
+    /// counters and faults.
+    pub fn reset(&self, seed: Option<u64>) {
+        let seed = seed.unwrap_or(self.config.seed);
+        *self.write() = PresseroData::generate(&self.config, seed);
+        lock(&self.tokens).clear();
+        lock(&self.search_hooks).clear();
+        *lock(&self.token_max_uses) = self.config.token_max_uses;
+        self.core.reset();
+    }
+
+    /// The seed of the current data.
+    pub fn seed(&self) -> u64 {
+        self.read().seed
+    }
+
+    pub(crate) fn issue_token(&self) -> (String, Millis) {
+        let expires = now_millis() + (self.config.token_ttl_secs as i64) * 1000;
+        let mut tokens = lock(&self.tokens);
+        let n = tokens.len() as u64 + 1;
+        let token = format!(
+            "{}{}",
+            stable_uuid(self.config.seed ^ now_millis() as u64, 99, n).simple(),
+            stable_uuid(self.config.seed, 98, n).simple()
+        );
+        tokens.insert(
+            token.clone(),
+            Token {
+                expires,
+                uses: 0,
+                revoked: false,
+            },
+        );
+        (token, expires)
+    }
+
+    /// Checks and counts one use of a token.
+    pub(crate) fn use_token(&self, token: &str) -> bool {
+        let max = *lock(&self.token_max_uses);
+        let mut tokens = lock(&self.tokens);
+        let Some(t) = tokens.get_mut(token) else {
+            return false;
+        };
+        if t.revoked || t.expires <= now_millis() {
+            return false;
+        }
+        if let Some(max) = max {
+            if t.uses >= max {
+                t.revoked = true;
+                return false;
+            }
+        }
+        t.uses += 1;
+        true
+    }
+}

@@ -17,7 +17,10 @@ const TEST_PLUGINS: &[&str] = &["hostile", "echo"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (task, rest) = args.split_first().map(|(t, r)| (t.as_str(), r)).unwrap_or(("help", &[]));
+    let (task, rest) = args
+        .split_first()
+        .map(|(t, r)| (t.as_str(), r))
+        .unwrap_or(("help", &[]));
     let root = workspace_root();
     match task {
         "plugins" => {
@@ -25,9 +28,11 @@ fn main() -> Result<()> {
         }
         "test" => {
             let dirs = build_plugins(&root)?;
-            run(Command::new(cargo())
-                .current_dir(&root)
-                .args(["build", "--package", "switchyard"]))?;
+            run(Command::new(cargo()).current_dir(&root).args([
+                "build",
+                "--package",
+                "switchyard",
+            ]))?;
             let bin = target_dir(&root).join("debug").join("switchyard");
             run(Command::new(cargo())
                 .current_dir(&root)
@@ -43,7 +48,15 @@ fn main() -> Result<()> {
                 .current_dir(&root)
                 .env("SWITCHYARD_PLUGIN_DIR", &dirs.plugins)
                 .env("SWITCHYARD_TEST_PLUGIN_DIR", &dirs.test_plugins)
-                .args(["run", "--release", "--quiet", "--package", "switchyard", "--", task])
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--package",
+                    "switchyard",
+                    "--",
+                    task,
+                ])
                 .args(rest))?;
         }
         _ => {
@@ -80,7 +93,9 @@ fn target_dir(root: &Path) -> PathBuf {
 
 fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed with {status}");
     }

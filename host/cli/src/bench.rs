@@ -24,7 +24,11 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value_t = 2000)]
     records: usize,
     /// Directory of the test plugins (the `echo` plugin measures bare calls).
-    #[arg(long, env = "SWITCHYARD_TEST_PLUGIN_DIR", default_value = "target/test-plugins")]
+    #[arg(
+        long,
+        env = "SWITCHYARD_TEST_PLUGIN_DIR",
+        default_value = "target/test-plugins"
+    )]
     test_plugins: PathBuf,
 }
 
@@ -37,7 +41,10 @@ pub(crate) async fn run(plugins: &Path, args: BenchArgs) -> Result<()> {
     let mut rows = Vec::new();
 
     // Compilation: fresh each time vs from the on-disk cache.
-    let plain = Runtime::new(RuntimeConfig { pooling: false, ..Default::default() })?;
+    let plain = Runtime::new(RuntimeConfig {
+        pooling: false,
+        ..Default::default()
+    })?;
     let mut compile = u64::MAX;
     for _ in 0..3 {
         let p = LoadedPlugin::load_bytes(&plain, &echo, Path::new("echo.wasm")).await?;
@@ -55,7 +62,11 @@ pub(crate) async fn run(plugins: &Path, args: BenchArgs) -> Result<()> {
         let p = LoadedPlugin::load_bytes(&cached_rt, &echo, Path::new("echo.wasm")).await?;
         from_cache = from_cache.min(p.source().compile_micros);
     }
-    rows.push(Row("compile component (echo)", format!("{:.2} ms", compile as f64 / 1000.0), "1.00×".into()));
+    rows.push(Row(
+        "compile component (echo)",
+        format!("{:.2} ms", compile as f64 / 1000.0),
+        "1.00×".into(),
+    ));
     rows.push(Row(
         "load from compile cache",
         format!("{:.2} ms", from_cache as f64 / 1000.0),
@@ -75,7 +86,11 @@ pub(crate) async fn run(plugins: &Path, args: BenchArgs) -> Result<()> {
         }
         inst.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(n));
     }
-    rows.push(Row("instantiate from InstancePre (on demand)", format!("{:.1} µs", inst[0]), "1.00×".into()));
+    rows.push(Row(
+        "instantiate from InstancePre (on demand)",
+        format!("{:.1} µs", inst[0]),
+        "1.00×".into(),
+    ));
     rows.push(Row(
         "instantiate from InstancePre (pooling)",
         format!("{:.1} µs", inst[1]),
@@ -90,7 +105,11 @@ pub(crate) async fn run(plugins: &Path, args: BenchArgs) -> Result<()> {
         job.check().await?;
     }
     let per_call = t.elapsed().as_secs_f64() * 1e6 / f64::from(args.calls);
-    rows.push(Row("call a trivial export (check)", format!("{per_call:.2} µs"), String::new()));
+    rows.push(Row(
+        "call a trivial export (check)",
+        format!("{per_call:.2} µs"),
+        String::new(),
+    ));
 
     // map-in: the Pressero mapping in wasm vs the same code natively.
     let raws = pressero_records(plugins, &pressero_path, args.records).await?;
@@ -107,7 +126,11 @@ pub(crate) async fn run(plugins: &Path, args: BenchArgs) -> Result<()> {
     }
     let native_s = t.elapsed().as_secs_f64();
     let n = raws.len() as f64;
-    rows.push(Row("map-in Pressero orders, native", format!("{:.0} records/s", n / native_s), "1.00×".into()));
+    rows.push(Row(
+        "map-in Pressero orders, native",
+        format!("{:.0} records/s", n / native_s),
+        "1.00×".into(),
+    ));
     rows.push(Row(
         "map-in Pressero orders, wasm",
         format!("{:.0} records/s", n / wasm_s),
@@ -125,18 +148,29 @@ pub(crate) async fn run(plugins: &Path, args: BenchArgs) -> Result<()> {
 
 /// Raw order records as the plugin fetches them from a simulator.
 async fn pressero_records(plugins: &Path, _plugin: &Path, count: usize) -> Result<Vec<RawRecord>> {
-    let sim = spawn_pressero(PresseroConfig { orders: count, ..Default::default() }).await?;
+    let sim = spawn_pressero(PresseroConfig {
+        orders: count,
+        ..Default::default()
+    })
+    .await?;
     let dir = std::env::temp_dir().join(format!("switchyard-bench-db-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let host: Switchyard = setup::open_host(&dir, plugins).await?;
     let creds = sim.credentials().clone();
     let tenant = host.store().ensure_tenant("bench").await?;
     let mut c = NewConnection::new(tenant, "pressero", "bench");
-    c.settings = [("base-url", sim.base_url()), ("username", creds.user_name.clone()), ("subscriber-id", creds.subscriber_id.clone())]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    c.secrets = Secrets::new().with("password", creds.password.clone()).with("consumer-id", creds.consumer_id.clone());
+    c.settings = [
+        ("base-url", sim.base_url()),
+        ("username", creds.user_name.clone()),
+        ("subscriber-id", creds.subscriber_id.clone()),
+        (switchyard_engine::RATE_LIMIT_SETTING, "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    c.secrets = Secrets::new()
+        .with("password", creds.password.clone())
+        .with("consumer-id", creds.consumer_id.clone());
     c.live = true;
     let id = host.store().create_connection(c).await?;
     let (conn, plugin) = host.plugin_for(id).await?;

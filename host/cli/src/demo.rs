@@ -56,6 +56,8 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
         ("base-url", sim.base_url().as_str()),
         ("username", creds.user_name.as_str()),
         ("subscriber-id", creds.subscriber_id.as_str()),
+        // A local simulator: no need to pace requests as for the real API.
+        (switchyard_engine::RATE_LIMIT_SETTING, "1000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -69,14 +71,23 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
 
     let check = host.check(conn).await.context("test connection")?;
     if !args.json {
-        println!("simulated Pressero at {} with {} orders", sim.base_url(), args.orders);
+        println!(
+            "simulated Pressero at {} with {} orders",
+            sim.base_url(),
+            args.orders
+        );
         println!("test connection: {check}");
     }
     let first = import(&host, conn, args.json).await?;
 
     let numbers = sim.order_numbers();
     let step = (numbers.len() / args.changes.max(1)).max(1);
-    let changed: Vec<u64> = numbers.iter().step_by(step).take(args.changes).copied().collect();
+    let changed: Vec<u64> = numbers
+        .iter()
+        .step_by(step)
+        .take(args.changes)
+        .copied()
+        .collect();
     for n in &changed {
         sim.touch_order(*n)?;
     }

@@ -18,10 +18,20 @@ use switchyard_store::{NewConnection, Secrets};
 #[command(name = "switchyard", version)]
 struct Cli {
     /// Where the embedded database, the secret key and the compile cache live.
-    #[arg(long, global = true, env = "SWITCHYARD_DATA_DIR", default_value = ".switchyard")]
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_DATA_DIR",
+        default_value = ".switchyard"
+    )]
     data_dir: PathBuf,
     /// Directory of connector plugins (`*.wasm`).
-    #[arg(long, global = true, env = "SWITCHYARD_PLUGIN_DIR", default_value = "target/plugins")]
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_PLUGIN_DIR",
+        default_value = "target/plugins"
+    )]
     plugins: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -126,7 +136,15 @@ impl Drop for PageBar {
 pub(crate) fn print_summary(s: &ImportSummary) {
     println!(
         "{} {} on {}: fetched {}, created {}, updated {}, unchanged {}, failed {} ({} pages)",
-        s.flow, s.stream, s.connection, s.fetched, s.created, s.updated, s.unchanged, s.failed, s.pages
+        s.flow,
+        s.stream,
+        s.connection,
+        s.fetched,
+        s.created,
+        s.updated,
+        s.unchanged,
+        s.failed,
+        s.pages
     );
 }
 

@@ -8,16 +8,19 @@ use anyhow::{bail, Context, Result};
 use switchyard_engine::Switchyard;
 use switchyard_http::{HttpCapability, HttpDefaults};
 use switchyard_runtime::{LoadedPlugin, PluginRegistry, Runtime, RuntimeConfig};
-use switchyard_store::{ConnectionId, SecretKey, Store};
+use switchyard_store::{ConnectionId, KeyError, SecretKey, Store};
 
 /// The embedded default: SQLite file, key file and compile cache in `data_dir`,
 /// every plugin of `plugins` loaded.
 pub(crate) async fn open_host(data_dir: &Path, plugins: &Path) -> Result<Switchyard> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    // A key given by the environment must work; only when none is given does
+    // the embedded default create one beside the database.
     let key = match SecretKey::from_env_or_file() {
         Ok(k) => k,
-        Err(_) => SecretKey::load_or_create(&data_dir.join("secret.key"))?,
+        Err(KeyError::Missing) => SecretKey::load_or_create(&data_dir.join("secret.key"))?,
+        Err(e) => return Err(e).context("secret key from SWITCHYARD_SECRET_KEY(_FILE)"),
     };
     let store = Store::open(&data_dir.join("switchyard.db"), key).await?;
     let runtime = Runtime::new(RuntimeConfig {
@@ -34,14 +37,23 @@ pub(crate) async fn open_host(data_dir: &Path, plugins: &Path) -> Result<Switchy
     }
     for p in registry.plugins() {
         store
-            .record_plugin_version(p.provider(), p.version(), &p.source().sha256, &p.source().path)
+            .record_plugin_version(
+                p.provider(),
+                p.version(),
+                &p.source().sha256,
+                &p.source().path,
+            )
             .await?;
     }
     let http = HttpCapability::new(HttpDefaults::default())?;
     Ok(Switchyard::new(store, registry, http))
 }
 
-pub(crate) async fn find_connection(host: &Switchyard, tenant: &str, name: &str) -> Result<ConnectionId> {
+pub(crate) async fn find_connection(
+    host: &Switchyard,
+    tenant: &str,
+    name: &str,
+) -> Result<ConnectionId> {
     let tenant = host.store().ensure_tenant(tenant).await?;
     match host.store().connection_by_name(tenant, name).await? {
         Some(c) => Ok(c.id),

@@ -23,7 +23,13 @@ impl ActivityBuffer {
         }
     }
 
-    pub(crate) fn push(&self, level: Level, kind: &str, message: String, detail: Option<serde_json::Value>) {
+    pub(crate) fn push(
+        &self,
+        level: Level,
+        kind: &str,
+        message: String,
+        detail: Option<serde_json::Value>,
+    ) {
         let entry = NewActivity {
             tenant: self.tenant,
             connection: Some(self.connection),

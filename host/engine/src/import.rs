@@ -5,7 +5,9 @@ use std::time::Duration;
 use serde::Serialize;
 use switchyard_runtime::bindings::{ConnectorError, Direction, FetchRequest, Page};
 use switchyard_runtime::{Job, RuntimeError};
-use switchyard_store::{ConnectionId, ImportPage, ImportRecord, Level, RunCounts, RunId, RunOutcome, RunStatus};
+use switchyard_store::{
+    ConnectionId, ImportPage, ImportRecord, Level, RunCounts, RunId, RunOutcome, RunStatus,
+};
 
 use crate::error::EngineError;
 use crate::match_keys::match_keys_of;
@@ -77,13 +79,18 @@ impl Switchyard {
             .manifest()
             .streams
             .iter()
-            .find(|s| s.name == stream && matches!(s.direction, Direction::Source | Direction::Both))
+            .find(|s| {
+                s.name == stream && matches!(s.direction, Direction::Source | Direction::Both)
+            })
             .cloned()
             .ok_or_else(|| EngineError::UnknownStream {
                 provider: plugin.provider().to_string(),
                 stream: stream.to_string(),
             })?;
-        let run = self.store().start_run(conn.id, stream, Some("import")).await?;
+        let run = self
+            .store()
+            .start_run(conn.id, stream, Some("import"))
+            .await?;
         let services = self.services_for(&conn, &plugin, Some(run)).await?;
         let mut summary = ImportSummary {
             flow: "import".into(),
@@ -94,13 +101,27 @@ impl Switchyard {
         };
         let result = async {
             let mut job = plugin.start_job(services.clone()).await?;
-            self.import_pages(&mut job, &services, &conn, run, info.entity.as_str(), stream, opts, progress, &mut summary)
-                .await
+            self.import_pages(
+                &mut job,
+                &services,
+                &conn,
+                run,
+                info.entity.as_str(),
+                stream,
+                opts,
+                progress,
+                &mut summary,
+            )
+            .await
         }
         .await;
         services.flush().await;
         let outcome = RunOutcome {
-            status: if result.is_ok() { RunStatus::Succeeded } else { RunStatus::Failed },
+            status: if result.is_ok() {
+                RunStatus::Succeeded
+            } else {
+                RunStatus::Failed
+            },
             counts: RunCounts {
                 fetched: summary.fetched,
                 created: summary.created,
@@ -195,7 +216,11 @@ impl Switchyard {
             summary.unchanged += outcome.unchanged;
             services.flush().await;
             progress.page_stored(summary);
-            if !page.has_more || opts.max_pages.is_some_and(|m| summary.pages >= u64::from(m)) {
+            if !page.has_more
+                || opts
+                    .max_pages
+                    .is_some_and(|m| summary.pages >= u64::from(m))
+            {
                 return Ok(());
             }
         }
@@ -215,17 +240,20 @@ async fn fetch_with_retry(
             Ok(page) => return Ok(page),
             Err(RuntimeError::Connector(e, p)) if e.is_retryable() && attempt < attempts => {
                 let wait = match &e {
-                    ConnectorError::RateLimited(r) => r
-                        .retry_after_ms
-                        .map(Duration::from_millis)
-                        .unwrap_or(delay),
+                    ConnectorError::RateLimited(r) => {
+                        r.retry_after_ms.map(Duration::from_millis).unwrap_or(delay)
+                    }
                     _ => delay,
                 }
                 .min(Duration::from_secs(30));
                 services.note(
                     Level::Warn,
                     "retry",
-                    &format!("fetch attempt {attempt} failed ({p} plugin: {}); retrying in {} ms", e.message(), wait.as_millis()),
+                    &format!(
+                        "fetch attempt {attempt} failed ({p} plugin: {}); retrying in {} ms",
+                        e.message(),
+                        wait.as_millis()
+                    ),
                     None,
                 );
                 tokio::time::sleep(wait).await;

@@ -15,6 +15,7 @@ mod services;
 pub use error::EngineError;
 pub use import::{ImportOptions, ImportProgress, ImportSummary};
 pub use match_keys::match_keys_of;
+pub use policy::RATE_LIMIT_SETTING;
 pub use services::ConnectionServices;
 
 use std::sync::Arc;

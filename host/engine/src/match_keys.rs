@@ -67,7 +67,11 @@ pub fn address_key(a: &Address) -> String {
 fn push(keys: &mut Vec<MatchKey>, key_type: &str, value: Option<&str>) {
     if let Some(v) = value {
         let value = normalise(key_type, v);
-        if !value.is_empty() && !keys.iter().any(|k| k.key_type == key_type && k.value == value) {
+        if !value.is_empty()
+            && !keys
+                .iter()
+                .any(|k| k.key_type == key_type && k.value == value)
+        {
             keys.push(MatchKey {
                 key_type: key_type.to_string(),
                 value,
@@ -145,7 +149,10 @@ mod tests {
 
     #[test]
     fn emails_meet_across_case_and_blanks() {
-        assert_eq!(normalise("email", "  Ann.Lee@Example.COM "), "ann.lee@example.com");
+        assert_eq!(
+            normalise("email", "  Ann.Lee@Example.COM "),
+            "ann.lee@example.com"
+        );
     }
 
     #[test]
@@ -154,7 +161,10 @@ mod tests {
             normalise("company", "Print-Works,  Ltd."),
             normalise("company", "print works ltd")
         );
-        assert_ne!(normalise("company", "Print Works"), normalise("company", "Print Worx"));
+        assert_ne!(
+            normalise("company", "Print Works"),
+            normalise("company", "Print Worx")
+        );
     }
 
     #[test]

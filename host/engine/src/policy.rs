@@ -8,6 +8,9 @@ use switchyard_store::{Connection, Secrets};
 
 use crate::error::EngineError;
 
+/// The host-level connection setting that overrides the plugin's rate-limit hint.
+pub const RATE_LIMIT_SETTING: &str = "host.requests-per-second";
+
 /// Build the policy: allowed hosts from the manifest (with `{{config:NAME}}`
 /// resolved to the host of that URL setting), the connection's secrets for
 /// placeholder injection, and the provider's rate-limit hint.
@@ -42,7 +45,14 @@ pub(crate) fn connection_policy(
     for (name, value) in secrets.iter() {
         b = b.secret(name, value);
     }
-    if let Some(hint) = &manifest.rate_limit {
+    // The operator's per-connection setting wins over the plugin's hint.
+    if let Some(text) = conn.settings.get(RATE_LIMIT_SETTING) {
+        let rps: f64 = text.parse().map_err(|_| EngineError::Setting {
+            name: RATE_LIMIT_SETTING.into(),
+            reason: format!("{text:?} is not a number of requests per second"),
+        })?;
+        b = b.rate_limit(rps, (rps.ceil() as u32).max(1));
+    } else if let Some(hint) = &manifest.rate_limit {
         let rps = hint.requests_per_second.max(0.1) as f64;
         b = b.rate_limit(rps, (rps.ceil() as u32).max(1));
         if let Some(c) = hint.max_concurrency {

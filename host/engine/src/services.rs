@@ -48,7 +48,8 @@ impl ConnectionServices {
     /// Record an engine-side activity line for this connection (redacted).
     pub fn note(&self, level: Level, kind: &str, message: &str, detail: Option<serde_json::Value>) {
         let message = self.policy.redact(message);
-        let detail = detail.and_then(|d| serde_json::from_str(&self.policy.redact(&d.to_string())).ok());
+        let detail =
+            detail.and_then(|d| serde_json::from_str(&self.policy.redact(&d.to_string())).ok());
         self.activity.push(level, kind, message, detail);
     }
 }
@@ -175,8 +176,7 @@ impl HostServices for ConnectionServices {
         };
         let message = self.policy.redact(&message);
         tracing::debug!(connection = %self.conn.id, %level, "{message}");
-        self.activity
-            .push(level, "plugin-log", message, None);
+        self.activity.push(level, "plugin-log", message, None);
     }
 
     fn config_get(&self, name: &str) -> Option<String> {

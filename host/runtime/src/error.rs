@@ -30,7 +30,9 @@ pub enum RuntimeError {
     /// The plugin answered with its own typed error.
     #[error("{provider} plugin: {message}", provider = .1, message = .0.message())]
     Connector(ConnectorError, String),
-    #[error("{provider} plugin: `{call}` exceeded its deadline of {deadline_ms} ms and was stopped")]
+    #[error(
+        "{provider} plugin: `{call}` exceeded its deadline of {deadline_ms} ms and was stopped"
+    )]
     Deadline {
         provider: String,
         call: &'static str,

@@ -46,13 +46,13 @@ impl Job {
                 .set_fuel(fuel)
                 .map_err(|e| RuntimeError::Setup(e.to_string()))?;
         }
-        let plugin = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| RuntimeError::Instantiate {
-                provider: provider.clone(),
-                message: format!("{e:#}"),
-            })?;
+        let plugin =
+            pre.instantiate_async(&mut store)
+                .await
+                .map_err(|e| RuntimeError::Instantiate {
+                    provider: provider.clone(),
+                    message: format!("{e:#}"),
+                })?;
         Ok(Job {
             runtime,
             store,

@@ -48,7 +48,10 @@ impl std::fmt::Debug for LoadedPlugin {
 
 impl LoadedPlugin {
     /// Load, compile, validate and describe a plugin file.
-    pub async fn load_file(runtime: &Runtime, path: &Path) -> Result<Arc<LoadedPlugin>, PluginError> {
+    pub async fn load_file(
+        runtime: &Runtime,
+        path: &Path,
+    ) -> Result<Arc<LoadedPlugin>, PluginError> {
         let wasm = std::fs::read(path).map_err(|source| PluginError::Read {
             path: path.to_path_buf(),
             source,
@@ -74,13 +77,14 @@ impl LoadedPlugin {
         })?;
         let compile_micros = started.elapsed().as_micros() as u64;
 
-        let instance_pre = runtime
-            .linker()
-            .instantiate_pre(&component)
-            .map_err(|e| PluginError::WrongWorld {
-                path: path.to_path_buf(),
-                reason: format!("{e:#}"),
-            })?;
+        let instance_pre =
+            runtime
+                .linker()
+                .instantiate_pre(&component)
+                .map_err(|e| PluginError::WrongWorld {
+                    path: path.to_path_buf(),
+                    reason: format!("{e:#}"),
+                })?;
         let pre = PluginPre::new(instance_pre).map_err(|e| PluginError::WrongWorld {
             path: path.to_path_buf(),
             reason: format!("{e:#}"),
@@ -92,12 +96,17 @@ impl LoadedPlugin {
             from_cache,
             compile_micros,
         };
-        let mut job = Job::start(runtime.clone(), pre.clone(), "?".into(), Arc::new(NoServices))
-            .await
-            .map_err(|e| PluginError::Describe {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+        let mut job = Job::start(
+            runtime.clone(),
+            pre.clone(),
+            "?".into(),
+            Arc::new(NoServices),
+        )
+        .await
+        .map_err(|e| PluginError::Describe {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         let manifest = job.describe().await.map_err(|e| PluginError::Describe {
             path: path.to_path_buf(),
             reason: e.to_string(),
@@ -138,8 +147,14 @@ impl LoadedPlugin {
     /// The names of what the component imports and exports.
     pub fn world(&self, runtime: &Runtime) -> Result<(Vec<String>, Vec<String>), RuntimeError> {
         let ty = self.component.component_type();
-        let imports = ty.imports(runtime.engine()).map(|(n, _)| n.to_string()).collect();
-        let exports = ty.exports(runtime.engine()).map(|(n, _)| n.to_string()).collect();
+        let imports = ty
+            .imports(runtime.engine())
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let exports = ty
+            .exports(runtime.engine())
+            .map(|(n, _)| n.to_string())
+            .collect();
         Ok((imports, exports))
     }
 
@@ -157,8 +172,7 @@ impl LoadedPlugin {
 
 fn validate_manifest(m: &Manifest) -> Result<(), String> {
     let id_ok = !m.provider.is_empty()
-        && m
-            .provider
+        && m.provider
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !id_ok {
@@ -168,10 +182,15 @@ fn validate_manifest(m: &Manifest) -> Result<(), String> {
         ));
     }
     if m.version.split('.').count() != 3
-        || m
-            .version
-            .split('.')
-            .any(|p| p.is_empty() || !p.split(['-', '+']).next().unwrap_or("").chars().all(|c| c.is_ascii_digit()))
+        || m.version.split('.').any(|p| {
+            p.is_empty()
+                || !p
+                    .split(['-', '+'])
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+        })
     {
         return Err(format!("version {:?} is not MAJOR.MINOR.PATCH", m.version));
     }

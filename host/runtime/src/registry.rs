@@ -101,8 +101,12 @@ impl PluginRegistry {
                 Ok(m) => m,
                 Err(_) => continue,
             };
-            let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
-            let unchanged = self.inner.read().expect("registry lock").seen.get(&path) == Some(&stamp);
+            let stamp = (
+                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                meta.len(),
+            );
+            let unchanged =
+                self.inner.read().expect("registry lock").seen.get(&path) == Some(&stamp);
             if unchanged {
                 continue;
             }

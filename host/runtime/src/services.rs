@@ -14,8 +14,12 @@ pub trait HostServices: Send + Sync {
     /// `store.get` in this connection's own key space.
     async fn kv_get(&self, key: String) -> Result<Option<Vec<u8>>, String>;
     /// `store.set`.
-    async fn kv_set(&self, key: String, value: Vec<u8>, ttl_seconds: Option<u32>)
-        -> Result<(), String>;
+    async fn kv_set(
+        &self,
+        key: String,
+        value: Vec<u8>,
+        ttl_seconds: Option<u32>,
+    ) -> Result<(), String>;
     /// `store.delete`.
     async fn kv_delete(&self, key: String) -> Result<(), String>;
     /// `matching.find` over this tenant's canonical records.

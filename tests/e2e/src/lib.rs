@@ -14,9 +14,11 @@ use switchyard_sim::RunningSim;
 use switchyard_store::{ConnectionId, NewConnection, SecretKey, Secrets, Store};
 
 fn dir_from_env(var: &str, default: &str) -> PathBuf {
-    let dir = std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(default));
+    let dir = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(default)
+    });
     assert!(
         dir.is_dir(),
         "{} does not exist: run the tests with `cargo xtask test`, which builds the wasm plugins first",
@@ -36,17 +38,27 @@ pub fn test_plugin_dir() -> PathBuf {
 }
 
 /// A fixed test key, so a child process and the test share the database.
-pub const TEST_KEY: &str = "c3dpdGNoeWFyZC10ZXN0LWtleS0zMi1ieXRlcy1sb25nIQ==";
+pub const TEST_KEY: &str = "c3dpdGNoeWFyZC10ZXN0LWtleS0zMi1ieXRlcy1vayE=";
 
 /// A host on an embedded database in `dir`, with every plugin of `plugins`.
 pub async fn host_in(dir: &Path, plugins: &Path, config: RuntimeConfig) -> Switchyard {
     let key = SecretKey::from_base64(TEST_KEY).expect("test key");
-    let store = Store::open(&dir.join("switchyard.db"), key).await.expect("store");
+    let store = Store::open(&dir.join("switchyard.db"), key)
+        .await
+        .expect("store");
     let runtime = Runtime::new(config).expect("runtime");
     let registry = PluginRegistry::new(runtime);
     let report = registry.scan_dir(plugins).await.expect("plugin dir");
-    assert!(report.refused.is_empty(), "plugins refused: {:?}", report.refused);
-    Switchyard::new(store, registry, HttpCapability::new(HttpDefaults::default()).expect("http"))
+    assert!(
+        report.refused.is_empty(),
+        "plugins refused: {:?}",
+        report.refused
+    );
+    Switchyard::new(
+        store,
+        registry,
+        HttpCapability::new(HttpDefaults::default()).expect("http"),
+    )
 }
 
 /// A live Pressero connection to a simulator, with the given password.
@@ -64,6 +76,8 @@ pub async fn pressero_connection(
         ("base-url", sim.base_url()),
         ("username", creds.user_name.clone()),
         ("subscriber-id", creds.subscriber_id.clone()),
+        // The simulator is local: no need to pace requests as for the real API.
+        (switchyard_engine::RATE_LIMIT_SETTING, "1000".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

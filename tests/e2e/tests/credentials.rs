@@ -8,15 +8,21 @@ use switchyard_sim::pressero::{spawn_pressero, PresseroConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_an_auth_error_and_no_secret_leaks() {
-    let sim = spawn_pressero(PresseroConfig { orders: 20, ..Default::default() })
-        .await
-        .unwrap();
+    let sim = spawn_pressero(PresseroConfig {
+        orders: 20,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let host = host_in(dir.path(), &plugin_dir(), RuntimeConfig::default()).await;
     let wrong = "Wr0ng-Pa55word-7f3a9c";
     let conn = pressero_connection(&host, &sim, "pressero-wrong", wrong).await;
 
-    let check = host.check(conn).await.expect_err("wrong password must fail");
+    let check = host
+        .check(conn)
+        .await
+        .expect_err("wrong password must fail");
     let check_text = check.to_string();
     assert!(check_text.contains("authentication failed"), "{check_text}");
     assert!(check_text.contains("401"), "names the cause: {check_text}");
@@ -39,9 +45,15 @@ async fn wrong_password_is_an_auth_error_and_no_secret_leaks() {
             everything.push_str(&format!("{} {:?}\n", a.message, a.detail));
         }
     }
-    assert!(everything.contains("Authentication"), "the log holds the exchanges");
+    assert!(
+        everything.contains("Authentication"),
+        "the log holds the exchanges"
+    );
     for secret in [wrong, right.as_str(), consumer.as_str()] {
-        assert!(!everything.contains(secret), "a secret leaked into logs or errors");
+        assert!(
+            !everything.contains(secret),
+            "a secret leaked into logs or errors"
+        );
     }
     sim.shutdown().await;
 }

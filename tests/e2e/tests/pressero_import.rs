@@ -8,6 +8,9 @@ use switchyard_engine::ImportOptions;
 use switchyard_runtime::RuntimeConfig;
 use switchyard_sim::pressero::{spawn_pressero, PresseroConfig};
 
+/// An order the test changed mid-import, and when.
+type Touch = (u64, chrono::DateTime<chrono::Utc>);
+
 fn order_updated_at(data: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
     let text = data["Order"]["updated_at"].as_str().expect("updated_at");
     chrono::DateTime::parse_from_rfc3339(text)
@@ -91,7 +94,7 @@ async fn an_order_changed_while_paging_is_not_lost() {
     // already read and one it has not reached yet.
     let numbers = sim.order_numbers();
     let (early, late) = (numbers[5], numbers[550]);
-    let touched: Arc<Mutex<Vec<(u64, chrono::DateTime<chrono::Utc>)>>> = Arc::default();
+    let touched: Arc<Mutex<Vec<Touch>>> = Arc::default();
     let seen = touched.clone();
     // The connector pages keyset-style (each search asks for page 0 from its
     // high-water mark), so the hook waits for the third search of page 0.

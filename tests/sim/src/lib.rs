@@ -15,10 +15,18 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cli;
 pub mod clock;
 pub mod core;
 mod error;
+pub mod mailchimp;
+pub mod minicrm;
+pub mod mplus;
+pub mod mpower;
 pub mod pressero;
+pub mod presswise;
+pub mod request;
+pub mod shoprenter;
 
 pub use crate::core::{FaultConfig, FaultStats, RunningSim, SimCore, Simulator};
 pub use error::SimError;

@@ -19,6 +19,7 @@ use super::model::*;
 use super::{OrderChange, PresseroSim};
 use crate::clock::{format_millis, parse_timestamp, Millis};
 use crate::core::{PreFault, Simulator};
+use crate::request::parse_query;
 use crate::FaultConfig;
 
 const MAX_PAGE_SIZE: usize = 500;
@@ -122,42 +123,6 @@ fn not_found_route(uri: &Uri) -> Response {
         StatusCode::NOT_FOUND,
         &format!("No HTTP resource was found that matches the request URI '{uri}'."),
     )
-}
-
-fn parse_query(q: &str) -> HashMap<String, String> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_ascii_lowercase(), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The API's endpoints.

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cli::{CommonArgs, Served};
 use crate::clock::{next_change_stamp, now_millis, to_datetime, Millis, DEFAULT_BASE_TIME};
 use crate::core::{lock, RunningSim, SimCore, Simulator};
 use crate::{FaultConfig, SimError};
@@ -460,6 +461,69 @@ pub async fn spawn_pressero(cfg: PresseroConfig) -> Result<RunningSim<PresseroSi
     let sim = Arc::new(PresseroSim::new(cfg)?);
     let router = api::router(sim.clone());
     RunningSim::serve(sim, port, router).await
+}
+
+/// `switchyard-sim` flags of the Pressero simulator.
+#[derive(Clone, Debug, Default, clap::Args)]
+#[command(next_help_heading = "Pressero (REST + JSON under /api/)")]
+pub struct PresseroArgs {
+    /// Serve Pressero on this port (0 = ephemeral).
+    #[arg(long)]
+    pub pressero_port: Option<u16>,
+    /// Accepted UserName.
+    #[arg(long)]
+    pub pressero_user: Option<String>,
+    /// Accepted Password.
+    #[arg(long)]
+    pub pressero_password: Option<String>,
+    /// Accepted SubscriberId.
+    #[arg(long)]
+    pub pressero_subscriber_id: Option<String>,
+    /// Accepted ConsumerID.
+    #[arg(long)]
+    pub pressero_consumer_id: Option<String>,
+    /// Token lifetime in seconds.
+    #[arg(long, default_value_t = 1200)]
+    pub pressero_token_ttl_secs: u64,
+    /// Tokens expire after this many authorised requests (mid-run expiry fault).
+    #[arg(long)]
+    pub pressero_token_max_uses: Option<u64>,
+}
+
+impl PresseroArgs {
+    /// The port asked for, if any.
+    pub fn port(&self) -> Option<u16> {
+        self.pressero_port
+    }
+}
+
+/// Serves Pressero as the binary's flags say.
+pub async fn serve_cli(
+    args: &PresseroArgs,
+    port: u16,
+    common: &CommonArgs,
+    faults: FaultConfig,
+) -> Result<Served, SimError> {
+    let defaults = PresseroCredentials::default();
+    let a = args.clone();
+    let cfg = PresseroConfig {
+        port,
+        seed: common.seed,
+        orders: common.orders,
+        users: common.customers,
+        base_time: common.base_millis()?,
+        credentials: PresseroCredentials {
+            user_name: a.pressero_user.unwrap_or(defaults.user_name),
+            password: a.pressero_password.unwrap_or(defaults.password),
+            subscriber_id: a.pressero_subscriber_id.unwrap_or(defaults.subscriber_id),
+            consumer_id: a.pressero_consumer_id.unwrap_or(defaults.consumer_id),
+        },
+        token_ttl_secs: a.pressero_token_ttl_secs,
+        token_max_uses: a.pressero_token_max_uses,
+        faults,
+        ..PresseroConfig::default()
+    };
+    Ok(Served::new("pressero", spawn_pressero(cfg).await?))
 }
 
 impl PresseroSim {

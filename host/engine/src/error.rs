@@ -20,4 +20,14 @@ pub enum EngineError {
     Http(#[from] switchyard_http::HttpError),
     #[error("{0}")]
     Canonical(String),
+    #[error("a run of `{connection}` / {stream} is already in progress{}; it was not started again", .until.as_ref().map(|u| format!(" (its lock holds until {u} unless renewed)")).unwrap_or_default())]
+    RunInProgress {
+        connection: String,
+        stream: String,
+        until: Option<String>,
+    },
+    #[error(
+        "the run lost its lock (not renewed in time) and stopped so that no other run overlaps it"
+    )]
+    RunLockLost,
 }

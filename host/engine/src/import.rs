@@ -3,14 +3,15 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use switchyard_runtime::bindings::{ConnectorError, Direction, FetchRequest, Page};
-use switchyard_runtime::{Job, RuntimeError};
+use switchyard_runtime::bindings::{ConnectorError, Direction, FetchRequest, Page, StreamInfo};
+use switchyard_runtime::{Job, LoadedPlugin, RuntimeError};
 use switchyard_store::{
     ConnectionId, ImportPage, ImportRecord, Level, RunCounts, RunId, RunOutcome, RunStatus,
 };
 
 use crate::error::EngineError;
 use crate::match_keys::match_keys_of;
+use crate::run_lock::HeldRunLock;
 use crate::services::ConnectionServices;
 use crate::Switchyard;
 
@@ -87,11 +88,43 @@ impl Switchyard {
                 provider: plugin.provider().to_string(),
                 stream: stream.to_string(),
             })?;
+        let lock =
+            HeldRunLock::acquire(self.store(), &self.holder, conn.id, &conn.name, stream).await?;
+        let result = self
+            .import_locked(&conn, &plugin, &info, stream, opts, progress, &lock)
+            .await;
+        let released = lock.release().await;
+        let summary = result?;
+        released?;
+        Ok(summary)
+    }
+
+    /// The import, once this host holds the run lock of the connection's stream.
+    #[allow(clippy::too_many_arguments)]
+    async fn import_locked(
+        &self,
+        conn: &switchyard_store::Connection,
+        plugin: &LoadedPlugin,
+        info: &StreamInfo,
+        stream: &str,
+        opts: &ImportOptions,
+        progress: &dyn ImportProgress,
+        lock: &HeldRunLock,
+    ) -> Result<ImportSummary, EngineError> {
+        // Holding the lock means no live host runs this stream: a run still marked running
+        // belongs to a host that died mid-run.
+        self.store()
+            .abandon_running_runs(
+                conn.id,
+                stream,
+                "abandoned: the host stopped before this run finished; the next run resumed from the stored cursor",
+            )
+            .await?;
         let run = self
             .store()
             .start_run(conn.id, stream, Some("import"))
             .await?;
-        let services = self.services_for(&conn, &plugin, Some(run)).await?;
+        let services = self.services_for(conn, plugin, Some(run)).await?;
         let mut summary = ImportSummary {
             flow: "import".into(),
             connection: conn.name.clone(),
@@ -104,12 +137,13 @@ impl Switchyard {
             self.import_pages(
                 &mut job,
                 &services,
-                &conn,
+                conn,
                 run,
                 info.entity.as_str(),
                 stream,
                 opts,
                 progress,
+                lock,
                 &mut summary,
             )
             .await
@@ -146,9 +180,11 @@ impl Switchyard {
         stream: &str,
         opts: &ImportOptions,
         progress: &dyn ImportProgress,
+        lock: &HeldRunLock,
         summary: &mut ImportSummary,
     ) -> Result<(), EngineError> {
         loop {
+            lock.ensure_held()?;
             let cursor = self.store().cursor(conn.id, stream).await?;
             let req = FetchRequest {
                 stream: stream.to_string(),
@@ -199,6 +235,8 @@ impl Switchyard {
                     Err(e) => return Err(e.into()),
                 }
             }
+            // A page fetched while the lock was lost is not stored: another run may own it.
+            lock.ensure_held()?;
             let outcome = self
                 .store()
                 .apply_import_page(ImportPage {

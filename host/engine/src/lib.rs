@@ -10,6 +10,7 @@ mod error;
 mod import;
 mod match_keys;
 mod policy;
+mod run_lock;
 mod services;
 
 pub use error::EngineError;
@@ -30,6 +31,8 @@ pub struct Switchyard {
     store: Store,
     registry: PluginRegistry,
     http: HttpCapability,
+    /// Who this host is when it takes run locks.
+    holder: run_lock::RunHolder,
 }
 
 impl Switchyard {
@@ -39,6 +42,7 @@ impl Switchyard {
             store,
             registry,
             http,
+            holder: run_lock::RunHolder::of_this_process(),
         }
     }
 

@@ -282,13 +282,13 @@ impl HttpCapability {
         let mut redactor = policy.redactor.clone();
         // Until the secrets are filled in, the template is what we can show.
         let mut draft = LogDraft {
-            url: redactor.redact(&req.url),
+            url: logged_text(&redactor, &req.url),
             ..LogDraft::default()
         };
 
         let result = match self.prepare(policy, req, &mut redactor) {
             Ok(hop) => {
-                draft.url = redactor.redact(hop.url.as_str());
+                draft.url = logged_text(&redactor, hop.url.as_str());
                 draft.request_headers = logged_headers(&hop.headers, &redactor);
                 draft.request_body_excerpt = hop.body.as_deref().map(|b| excerpt(b, &redactor));
                 self.follow(policy, hop, &redactor, &mut draft).await
@@ -466,7 +466,7 @@ impl HttpCapability {
                     hop.headers.remove(name);
                 }
             }
-            draft.final_url = Some(redactor.redact(next.as_str()));
+            draft.final_url = Some(logged_text(&redactor, next.as_str()));
             hop.url = next;
             redirects += 1;
         }
@@ -683,10 +683,17 @@ fn logged_value(name: &str, value: &str, redactor: &Redactor) -> String {
     }
 }
 
-/// The redacted start of a body. Redaction runs on the whole text first, so a secret
-/// cut by the excerpt's end cannot leak in part.
+/// Text as the log may keep it: secrets masked by value, then credential-named fields
+/// (a provider-minted token, `?token=…`) whatever their value.
+fn logged_text(redactor: &Redactor, text: &str) -> String {
+    crate::credential_fields::mask(&redactor.redact(text)).into_owned()
+}
+
+/// The redacted start of a body: secrets by value, then credential-named fields whatever
+/// their value. Redaction runs on the whole text first, so a secret cut by the excerpt's end
+/// cannot leak in part.
 fn excerpt(body: &[u8], redactor: &Redactor) -> String {
-    let text = redactor.redact(&String::from_utf8_lossy(body));
+    let text = logged_text(redactor, &String::from_utf8_lossy(body));
     if text.len() <= EXCERPT_BYTES {
         return text;
     }

@@ -21,6 +21,7 @@
 //! ```
 
 mod capability;
+mod credential_fields;
 mod error;
 mod exchange;
 mod pattern;

@@ -206,6 +206,29 @@ impl Store {
         Ok(())
     }
 
+    /// Marks every run of `conn`/`stream` still `running` as failed with `reason`: called by
+    /// the holder of the run lock, so no live process owns them (their host died mid-run).
+    /// Returns how many were closed.
+    pub async fn abandon_running_runs(
+        &self,
+        conn: ConnectionId,
+        stream: &str,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE runs SET finished_at = $1, status = 'failed', error = $2
+             WHERE connection_id = $3 AND stream = $4 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(reason)
+        .bind(conn.to_string())
+        .bind(stream)
+        .execute(&self.pool)
+        .await
+        .context(format!("closing abandoned runs of {conn}/{stream}"))?;
+        Ok(result.rows_affected())
+    }
+
     /// A run by id.
     pub async fn run(&self, id: RunId) -> Result<Option<Run>, StoreError> {
         sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"))
@@ -309,6 +332,68 @@ impl Store {
         Ok(Some(RunLock {
             expires_at: from_ms(expires_at)?,
             ..lock.clone()
+        }))
+    }
+
+    /// The lock of `conn`/`stream` as stored, held or expired; `None` if nobody took it.
+    pub async fn run_lock(
+        &self,
+        conn: ConnectionId,
+        stream: &str,
+    ) -> Result<Option<RunLock>, StoreError> {
+        let row = sqlx::query(
+            "SELECT holder, expires_at FROM run_locks WHERE connection_id = $1 AND stream = $2",
+        )
+        .bind(conn.to_string())
+        .bind(stream)
+        .fetch_optional(&self.pool)
+        .await
+        .context(format!("reading run lock of {conn}/{stream}"))?;
+        row.map(|r| {
+            Ok(RunLock {
+                connection: conn,
+                stream: stream.to_owned(),
+                holder: col(&r, "holder")?,
+                expires_at: from_ms(col(&r, "expires_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Takes over a lock from a holder known to be dead (its process is gone) before the
+    /// lock expires; `None` if `dead` no longer holds it.
+    pub async fn take_over_run_lock(
+        &self,
+        dead: &RunLock,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<RunLock>, StoreError> {
+        let now = now_ms();
+        let expires_at = now.saturating_add(duration_ms(ttl));
+        let result = sqlx::query(
+            "UPDATE run_locks SET holder = $1, acquired_at = $2, expires_at = $3
+             WHERE connection_id = $4 AND stream = $5 AND holder = $6",
+        )
+        .bind(holder)
+        .bind(now)
+        .bind(expires_at)
+        .bind(dead.connection.to_string())
+        .bind(&dead.stream)
+        .bind(&dead.holder)
+        .execute(&self.pool)
+        .await
+        .context(format!(
+            "taking over run lock of {}/{}",
+            dead.connection, dead.stream
+        ))?;
+        if result.rows_affected() == 0 {
+            return Ok(None);
+        }
+        Ok(Some(RunLock {
+            connection: dead.connection,
+            stream: dead.stream.clone(),
+            holder: holder.to_owned(),
+            expires_at: from_ms(expires_at)?,
         }))
     }
 

@@ -776,6 +776,32 @@ async fn runs_start_and_finish_once() {
 }
 
 #[tokio::test]
+async fn abandoned_runs_are_closed_per_stream() {
+    let (_dir, store) = fresh().await;
+    let (_tenant, conn) = tenant_and_connection(&store).await;
+    let dead = store.start_run(conn, "orders", None).await.unwrap();
+    let other_stream = store.start_run(conn, "products", None).await.unwrap();
+    let done = store.start_run(conn, "orders", None).await.unwrap();
+    store
+        .finish_run(done, RunOutcome::succeeded(RunCounts::default()))
+        .await
+        .unwrap();
+    let closed = store
+        .abandon_running_runs(conn, "orders", "host stopped")
+        .await
+        .unwrap();
+    assert_eq!(closed, 1);
+    let r = store.run(dead).await.unwrap().unwrap();
+    assert_eq!(r.status, RunStatus::Failed);
+    assert_eq!(r.error.as_deref(), Some("host stopped"));
+    assert!(r.finished_at.is_some());
+    let r = store.run(other_stream).await.unwrap().unwrap();
+    assert_eq!(r.status, RunStatus::Running);
+    let r = store.run(done).await.unwrap().unwrap();
+    assert_eq!(r.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
 async fn run_lock_is_single_and_expires() {
     let (_dir, store) = fresh().await;
     let (_tenant, conn) = tenant_and_connection(&store).await;
@@ -818,6 +844,35 @@ async fn run_lock_is_single_and_expires() {
     assert_eq!(taken.unwrap().holder, "worker-b");
     assert!(store.renew_run_lock(&dead, hour).await.unwrap().is_none());
     assert!(!store.release_run_lock(&dead).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_dead_holders_lock_is_taken_over_once() {
+    let (_dir, store) = fresh().await;
+    let (_tenant, conn) = tenant_and_connection(&store).await;
+    let hour = Duration::from_secs(3600);
+    assert!(store.run_lock(conn, "orders").await.unwrap().is_none());
+    let dead = store
+        .try_acquire_run_lock(conn, "orders", "host-a:1", hour)
+        .await
+        .unwrap()
+        .unwrap();
+    let seen = store.run_lock(conn, "orders").await.unwrap().unwrap();
+    assert_eq!(seen.holder, "host-a:1");
+    let mine = store
+        .take_over_run_lock(&seen, "host-a:2", hour)
+        .await
+        .unwrap()
+        .expect("taken over");
+    assert_eq!(mine.holder, "host-a:2");
+    // A second taker working from the same stale view gets nothing.
+    assert!(store
+        .take_over_run_lock(&dead, "host-a:3", hour)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.renew_run_lock(&dead, hour).await.unwrap().is_none());
+    assert!(store.renew_run_lock(&mine, hour).await.unwrap().is_some());
 }
 
 #[tokio::test]

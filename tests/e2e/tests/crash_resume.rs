@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use switchyard_e2e::{plugin_dir, TEST_KEY};
 use switchyard_sim::pressero::{spawn_pressero, PresseroConfig};
 use switchyard_sim::FaultConfig;
-use switchyard_store::{SecretKey, Store};
+use switchyard_store::{RunStatus, SecretKey, Store};
 
 fn switchyard_bin() -> std::path::PathBuf {
     std::env::var_os("SWITCHYARD_BIN")
@@ -118,5 +118,21 @@ async fn sigkill_mid_sync_then_rerun_leaves_every_order_once() {
         store.count_canonical(tenant, "order").await.unwrap(),
         orders as u64
     );
+    // The killed run is closed as abandoned, not left "running" for ever.
+    let runs = store.runs(conn, 10).await.unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(
+        runs.iter().all(|r| r.status != RunStatus::Running),
+        "{runs:?}"
+    );
+    let killed = runs
+        .iter()
+        .find(|r| r.status == RunStatus::Failed)
+        .expect("the killed run");
+    assert!(
+        killed.error.as_deref().unwrap_or("").contains("abandoned"),
+        "{killed:?}"
+    );
+    assert!(store.run_lock(conn, "orders").await.unwrap().is_none());
     sim.shutdown().await;
 }

@@ -4,9 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use switchyard_e2e::{host_in, plugin_dir, pressero_connection};
-use switchyard_engine::ImportOptions;
+use switchyard_engine::{EngineError, ImportOptions, ImportProgress, ImportSummary};
 use switchyard_runtime::RuntimeConfig;
 use switchyard_sim::pressero::{spawn_pressero, PresseroConfig};
+use switchyard_sim::FaultConfig;
 
 /// An order the test changed mid-import, and when.
 type Touch = (u64, chrono::DateTime<chrono::Utc>);
@@ -135,5 +136,75 @@ async fn an_order_changed_while_paging_is_not_lost() {
             "order {n} holds its latest version"
         );
     }
+    sim.shutdown().await;
+}
+
+/// Tells the test each time a page is stored.
+struct PageSignal(tokio::sync::mpsc::UnboundedSender<u64>);
+
+impl ImportProgress for PageSignal {
+    fn page_stored(&self, summary: &ImportSummary) {
+        let _ = self.0.send(summary.pages);
+    }
+}
+
+/// R-C-4: pressing "synchronise" again while a run is going does not start a parallel run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_import_while_one_runs_is_refused() {
+    let sim = spawn_pressero(PresseroConfig {
+        orders: 300,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // Slow enough that the first run is still going when the second is asked for.
+    sim.set_faults(FaultConfig {
+        latency_ms: 20,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let host = host_in(dir.path(), &plugin_dir(), RuntimeConfig::default()).await;
+    let password = sim.credentials().password.clone();
+    let conn = pressero_connection(&host, &sim, "pressero", &password).await;
+
+    let (tx, mut pages) = tokio::sync::mpsc::unbounded_channel();
+    let first = tokio::spawn({
+        let host = host.clone();
+        async move {
+            let opts = ImportOptions {
+                page_size: 20,
+                ..Default::default()
+            };
+            host.import(conn, "orders", &opts, &PageSignal(tx)).await
+        }
+    });
+    pages.recv().await.expect("the first run stores a page");
+    let err = host
+        .import(conn, "orders", &ImportOptions::default(), &())
+        .await
+        .expect_err("a second run while the first goes must be refused");
+    assert!(
+        matches!(err, EngineError::RunInProgress { .. }),
+        "unexpected error: {err}"
+    );
+    assert!(err.to_string().contains("already in progress"), "{err}");
+
+    let first = first.await.unwrap().expect("the first run finishes");
+    assert_eq!(first.created, 300, "{first:?}");
+    let runs = host.store().runs(conn, 10).await.unwrap();
+    assert_eq!(
+        runs.len(),
+        1,
+        "the refused run left no run behind: {runs:?}"
+    );
+
+    // Once the first run is over, the next one goes ahead.
+    sim.set_faults(FaultConfig::default()).unwrap();
+    let again = host
+        .import(conn, "orders", &ImportOptions::default(), &())
+        .await
+        .expect("runs once the first has finished");
+    assert_eq!((again.created, again.updated), (0, 0), "{again:?}");
     sim.shutdown().await;
 }

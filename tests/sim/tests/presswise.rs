@@ -454,6 +454,8 @@ async fn a_second_push_creates_a_duplicate_order() {
     assert_eq!(found.child("orders").unwrap().children.len(), 2);
     let c = control(&sim, "GET", "/sources/DUP-9", "").await;
     assert_eq!(c["count"], 2);
+    let by_source = control(&sim, "GET", "/orders?sourceOrderID=DUP-9&pushed=true", "").await;
+    assert_eq!(by_source.as_array().unwrap().len(), 2);
     let dups = control(&sim, "GET", "/duplicates", "").await;
     assert!(dups
         .as_array()
@@ -1070,4 +1072,57 @@ async fn measure_100k_orders() {
     }
     println!("20 pages of 500 products: {:?}", t.elapsed());
     sim.shutdown().await;
+}
+
+#[test]
+fn binary_serves_presswise_with_flags() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard-sim"))
+        .args(["--presswise-port", "0", "--seed", "9", "--orders", "40"])
+        .args([
+            "--presswise-code",
+            "XYZ",
+            "--fault",
+            "presswise:fail_next=1",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start binary");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let urls: Value = serde_json::from_str(&line).expect("JSON line");
+    let url = urls["presswise"].as_str().unwrap().to_owned();
+    let addr = url
+        .strip_prefix("http://")
+        .and_then(|u| u.strip_suffix("/r/wsdl-order2.php"))
+        .expect("base URL shape")
+        .to_owned();
+    let send = |request: String| {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let creds = PresswiseCredentials {
+        code: "XYZ".into(),
+        ..PresswiseCredentials::default()
+    };
+    let body = envelope("ns1", "get_categories", &auth(&creds));
+    let post = format!(
+        "POST /r/wsdl-order2.php HTTP/1.1\r\nHost: x\r\n{SOAP_HEADERS}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // The configured fault hits the first call; the code flag is the accepted one.
+    assert!(send(post.clone()).starts_with("HTTP/1.1 5"));
+    let ok = send(post);
+    assert!(ok.contains(r#"<code xsi:type="xsd:int">0</code>"#), "{ok}");
+    let control =
+        send("GET /_control/presswise HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into());
+    assert!(control.contains("\"orders\":40"), "{control}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

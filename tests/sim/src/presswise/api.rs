@@ -651,7 +651,7 @@ fn get_categories(sim: &PresswiseSim, op: &Node, out: &mut Out) -> OpResult {
     let rows: Vec<&Category> = d
         .categories
         .iter()
-        .skip((page - 1) * size)
+        .skip((page - 1).saturating_mul(size))
         .take(size)
         .collect();
     out.status(code::OK, "OK")
@@ -691,8 +691,14 @@ fn get_products(sim: &PresswiseSim, op: &Node, out: &mut Out) -> OpResult {
         .iter()
         .filter(|p| category.is_none_or(|c| p.category_id == c))
         .collect();
-    let rows = matching.iter().skip((page - 1) * size).take(size);
-    let shown = matching.len().saturating_sub((page - 1) * size).min(size);
+    let rows = matching
+        .iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size);
+    let shown = matching
+        .len()
+        .saturating_sub((page - 1).saturating_mul(size))
+        .min(size);
     out.status(code::OK, "OK")
         .int("page", page)
         .int("pageSize", size)

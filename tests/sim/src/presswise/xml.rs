@@ -10,8 +10,6 @@ use quick_xml::NsReader;
 
 /// The SOAP 1.1 envelope namespace.
 pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-/// The SOAP 1.2 envelope namespace (refused with a VersionMismatch fault).
-pub const SOAP12_ENV: &str = "http://www.w3.org/2003/05/soap-envelope";
 /// The XML Schema instance namespace (`xsi:type`, `xsi:nil`).
 pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// The namespace of the service's types and operations (our own choice).
@@ -71,7 +69,7 @@ pub enum EnvelopeError {
     /// Well-formed, but not a SOAP 1.1 envelope with a body.
     #[error("{0}")]
     Shape(String),
-    /// A SOAP 1.2 envelope.
+    /// An envelope in another namespace than SOAP 1.1's (e.g. SOAP 1.2).
     #[error("Wrong Version")]
     Version,
 }
@@ -185,13 +183,9 @@ fn attach(stack: &mut [Node], root: &mut Option<Node>, node: Node) {
 /// (`href="#id"` → the element with `id="id"`) resolved.
 pub fn operation(root: Node) -> Result<Node, EnvelopeError> {
     if root.name != "Envelope" {
-        return Err(EnvelopeError::Shape(
-            "Bad Request. Can't find HTTP_RAW_POST_DATA".into(),
-        ));
+        return Err(EnvelopeError::Shape("Bad Request".into()));
     }
-    if root.ns == SOAP12_ENV {
-        return Err(EnvelopeError::Version);
-    }
+    // PHP answers any envelope namespace but 1.1's (1.2 included) with "Wrong Version".
     if root.ns != SOAP_ENV {
         return Err(EnvelopeError::Version);
     }

@@ -109,7 +109,12 @@ async fn start(orders: usize, rate: u32) -> RunningSim<ShoprenterSim> {
 }
 
 /// A JSON call with the right credentials.
-async fn api(sim: &RunningSim<ShoprenterSim>, method: &str, path: &str, body: Option<&Value>) -> Answer {
+async fn api(
+    sim: &RunningSim<ShoprenterSim>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Answer {
     let auth = format!(
         "Authorization: {}\r\nAccept: application/json\r\n",
         sim.basic_auth_header()
@@ -125,7 +130,14 @@ fn last_segment(href: &str) -> String {
 #[tokio::test]
 async fn auth_accept_and_error_shapes() {
     let sim = start(50, 0).await;
-    let none = raw(sim.addr(), "GET", "/orders", "Accept: application/json\r\n", None).await;
+    let none = raw(
+        sim.addr(),
+        "GET",
+        "/orders",
+        "Accept: application/json\r\n",
+        None,
+    )
+    .await;
     assert_eq!(none.status, 401);
     assert_eq!(none.json()["error"], 40101);
     let wrong = raw(
@@ -170,30 +182,47 @@ async fn auth_accept_and_error_shapes() {
 #[tokio::test]
 async fn paging_links_and_ids() {
     let sim = start(47, 0).await;
-    let p = api(&sim, "GET", "/orders?page=0&limit=5", None).await.json();
+    let p = api(&sim, "GET", "/orders?page=0&limit=5", None)
+        .await
+        .json();
     assert_eq!(p["page"], "0");
     assert_eq!(p["limit"], "5");
     assert!(p["previous"].is_null());
-    assert!(p["next"]["href"].as_str().unwrap().ends_with("/orders?page=1&limit=5"));
-    assert!(p["last"]["href"].as_str().unwrap().ends_with("page=9&limit=5"));
+    assert!(p["next"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("/orders?page=1&limit=5"));
+    assert!(p["last"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("page=9&limit=5"));
     assert_eq!(p["items"].as_array().unwrap().len(), 5);
     let first = p["items"][0]["href"].as_str().unwrap();
     assert_eq!(last_segment(first), "b3JkZXItb3JkZXJfaWQ9MQ==");
-    let last = api(&sim, "GET", "/orders?page=9&limit=5", None).await.json();
+    let last = api(&sim, "GET", "/orders?page=9&limit=5", None)
+        .await
+        .json();
     assert_eq!(last["items"].as_array().unwrap().len(), 2);
     assert!(last["next"].is_null());
-    let full = api(&sim, "GET", "/orders?full=1&limit=3", None).await.json();
+    let full = api(&sim, "GET", "/orders?full=1&limit=3", None)
+        .await
+        .json();
     let o = &full["items"][0];
     assert_eq!(o["innerId"], "1");
     assert_eq!(o["id"], "b3JkZXItb3JkZXJfaWQ9MQ==");
     // Related resources by link; the order's products are found by orderId.
     let products_href = o["orderProducts"]["href"].as_str().unwrap();
     let path = &products_href[products_href.find("/orderProducts").unwrap()..];
-    let lines = api(&sim, "GET", &format!("{path}&full=1"), None).await.json();
+    let lines = api(&sim, "GET", &format!("{path}&full=1"), None)
+        .await
+        .json();
     let lines = lines["items"].as_array().unwrap().clone();
     assert!(!lines.is_empty());
     for l in &lines {
-        assert!(l["order"]["href"].as_str().unwrap().ends_with(o["id"].as_str().unwrap()));
+        assert!(l["order"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with(o["id"].as_str().unwrap()));
     }
     let totals = api(
         &sim,
@@ -233,13 +262,23 @@ async fn push_then_read_and_filters() {
     assert_eq!(created.status, 201, "{}", created.text());
     let c = created.json();
     let id = c["id"].as_str().unwrap().to_owned();
-    assert!(c["customerGroup"]["href"].as_str().unwrap().ends_with(&group));
-    let read = api(&sim, "GET", &format!("/customers/{id}"), None).await.json();
-    assert_eq!(read["email"], "Teszt.Elek@Example.hu");
-    // E-mail filter ignores case and trailing spaces.
-    let found = api(&sim, "GET", "/customers?email=teszt.elek%40example.hu%20", None)
+    assert!(c["customerGroup"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with(&group));
+    let read = api(&sim, "GET", &format!("/customers/{id}"), None)
         .await
         .json();
+    assert_eq!(read["email"], "Teszt.Elek@Example.hu");
+    // E-mail filter ignores case and trailing spaces.
+    let found = api(
+        &sim,
+        "GET",
+        "/customers?email=teszt.elek%40example.hu%20",
+        None,
+    )
+    .await
+    .json();
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     let bad_ref = api(
         &sim,
@@ -252,7 +291,9 @@ async fn push_then_read_and_filters() {
     assert_eq!(bad_ref.status, 400);
     assert_eq!(bad_ref.json()["error"], 40006);
     // Status change bumps dateUpdated and shows up with updatedAtMin.
-    let before = api(&sim, "GET", "/orders/b3JkZXItb3JkZXJfaWQ9Mw==", None).await.json();
+    let before = api(&sim, "GET", "/orders/b3JkZXItb3JkZXJfaWQ9Mw==", None)
+        .await
+        .json();
     let put = api(
         &sim,
         "PUT",
@@ -262,7 +303,10 @@ async fn push_then_read_and_filters() {
     .await;
     assert_eq!(put.status, 200, "{}", put.text());
     let after = put.json();
-    assert!(after["orderStatus"]["href"].as_str().unwrap().ends_with("b3JkZXJTdGF0dXMtb3JkZXJfc3RhdHVzX2lkPTQ="));
+    assert!(after["orderStatus"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("b3JkZXJTdGF0dXMtb3JkZXJfc3RhdHVzX2lkPTQ="));
     assert!(after["dateUpdated"].as_str() > before["dateUpdated"].as_str());
     let since = after["dateUpdated"].as_str().unwrap();
     let changed = api(&sim, "GET", &format!("/orders?updatedAtMin={since}"), None)
@@ -275,17 +319,51 @@ async fn push_then_read_and_filters() {
         .map(|i| last_segment(i["href"].as_str().unwrap()))
         .collect();
     assert_eq!(hrefs, vec!["b3JkZXItb3JkZXJfaWQ9Mw==".to_owned()]);
-    let by_status = api(&sim, "GET", "/orders?orderStatusId=b3JkZXJTdGF0dXMtb3JkZXJfc3RhdHVzX2lkPTQ=&limit=200", None)
-        .await
-        .json();
-    assert!(by_status["items"].as_array().unwrap().iter().any(|i| i["href"].as_str().unwrap().ends_with("b3JkZXItb3JkZXJfaWQ9Mw==")));
-    let history = api(&sim, "GET", "/orderHistories?orderId=b3JkZXItb3JkZXJfaWQ9Mw==&full=1", None)
-        .await
-        .json();
-    assert!(history["items"].as_array().unwrap().iter().any(|h| h["orderStatus"]["href"].as_str().unwrap().ends_with("b3JkZXJTdGF0dXMtb3JkZXJfc3RhdHVzX2lkPTQ=")));
+    let by_status = api(
+        &sim,
+        "GET",
+        "/orders?orderStatusId=b3JkZXJTdGF0dXMtb3JkZXJfc3RhdHVzX2lkPTQ=&limit=200",
+        None,
+    )
+    .await
+    .json();
+    assert!(by_status["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("b3JkZXItb3JkZXJfaWQ9Mw==")));
+    let history = api(
+        &sim,
+        "GET",
+        "/orderHistories?orderId=b3JkZXItb3JkZXJfaWQ9Mw==&full=1",
+        None,
+    )
+    .await
+    .json();
+    assert!(history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["orderStatus"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("b3JkZXJTdGF0dXMtb3JkZXJfc3RhdHVzX2lkPTQ=")));
     // Delete, then 404.
-    assert_eq!(api(&sim, "DELETE", &format!("/customers/{id}"), None).await.status, 204);
-    assert_eq!(api(&sim, "GET", &format!("/customers/{id}"), None).await.status, 404);
+    assert_eq!(
+        api(&sim, "DELETE", &format!("/customers/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        api(&sim, "GET", &format!("/customers/{id}"), None)
+            .await
+            .status,
+        404
+    );
     assert_eq!(sim.writes()["customers"], 2);
 }
 
@@ -303,14 +381,31 @@ async fn every_resource_exposes_its_reference_fields() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| p["name"].as_str().unwrap().trim_end_matches('*').trim().to_owned())
+            .map(|p| {
+                p["name"]
+                    .as_str()
+                    .unwrap()
+                    .trim_end_matches('*')
+                    .trim()
+                    .to_owned()
+            })
             .collect();
-        let page = api(&sim, "GET", &format!("/{}?full=1&limit=5", kind.path()), None).await;
+        let page = api(
+            &sim,
+            "GET",
+            &format!("/{}?full=1&limit=5", kind.path()),
+            None,
+        )
+        .await;
         assert_eq!(page.status, 200, "{}", kind.path());
         let page = page.json();
         let first = &page["items"][0];
-        let id = first["id"].as_str().unwrap_or_else(|| panic!("{} empty", kind.path()));
-        let one = api(&sim, "GET", &format!("/{}/{id}", kind.path()), None).await.json();
+        let id = first["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} empty", kind.path()));
+        let one = api(&sim, "GET", &format!("/{}/{id}", kind.path()), None)
+            .await
+            .json();
         for n in &names {
             assert!(one.get(n).is_some(), "{} GET lacks {n}", kind.path());
             assert!(first.get(n).is_some(), "{} page lacks {n}", kind.path());
@@ -336,8 +431,12 @@ async fn batch_answers_200_with_partial_failures() {
         .collect();
     assert_eq!(codes, vec![200, 404, 201]);
     assert_eq!(subs[0]["response"]["body"]["innerId"], "1");
-    sim.set_batch_faults(BatchFaults { next: 2, status: 503, ..BatchFaults::default() })
-        .unwrap();
+    sim.set_batch_faults(BatchFaults {
+        next: 2,
+        status: 503,
+        ..BatchFaults::default()
+    })
+    .unwrap();
     let a = api(&sim, "POST", "/batch", Some(&body)).await;
     assert_eq!(a.status, 200);
     let codes: Vec<u64> = a.json()["requests"]["request"]
@@ -353,10 +452,18 @@ async fn batch_answers_200_with_partial_failures() {
 #[tokio::test]
 async fn injected_faults_use_the_error_shape() {
     let sim = start(10, 0).await;
-    sim.set_faults(FaultConfig { fail_next: 1, ..FaultConfig::default() }).unwrap();
+    sim.set_faults(FaultConfig {
+        fail_next: 1,
+        ..FaultConfig::default()
+    })
+    .unwrap();
     let a = api(&sim, "GET", "/orders", None).await;
     assert!(a.status == 500 || a.status == 503);
-    sim.set_faults(FaultConfig { throttle_next: 1, ..FaultConfig::default() }).unwrap();
+    sim.set_faults(FaultConfig {
+        throttle_next: 1,
+        ..FaultConfig::default()
+    })
+    .unwrap();
     let a = api(&sim, "GET", "/orders", None).await;
     assert_eq!(a.status, 429);
     assert_eq!(a.json()["error"], 42901);
@@ -373,9 +480,14 @@ async fn same_seed_same_data() {
     a.write_orders_json(&mut x).unwrap();
     b.write_orders_json(&mut y).unwrap();
     assert_eq!(x, y);
-    let c = spawn_shoprenter(ShoprenterConfig { orders: 40, seed: 7, rate_limit: 0, ..ShoprenterConfig::default() })
-        .await
-        .unwrap();
+    let c = spawn_shoprenter(ShoprenterConfig {
+        orders: 40,
+        seed: 7,
+        rate_limit: 0,
+        ..ShoprenterConfig::default()
+    })
+    .await
+    .unwrap();
     let mut z = Vec::new();
     c.write_orders_json(&mut z).unwrap();
     assert_ne!(x, z);

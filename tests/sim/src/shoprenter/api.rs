@@ -1,6 +1,9 @@
 //! HTTP face of the Shoprenter simulator: the shop API at the root and the control API under
 //! `/_control/shoprenter`.
 
+// Error answers are returned early as ready responses; their size is irrelevant on this path.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -64,7 +67,13 @@ fn xml_element(name: &str, v: &Value, out: &mut String) {
     // Element names must not start with a digit or hold odd characters.
     let name: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let name = if name.chars().next().is_none_or(|c| c.is_ascii_digit()) {
         format!("_{name}")
@@ -320,7 +329,9 @@ fn handle(
         _ => "",
     };
     if !schema.allows(allowed)
-        || (kind == super::model::Kind::ProductCategoryRelation && allowed == "post" && id.is_some())
+        || (kind == super::model::Kind::ProductCategoryRelation
+            && allowed == "post"
+            && id.is_some())
     {
         return error(405, 40501, "Method Not Allowed");
     }
@@ -416,7 +427,9 @@ fn list(sim: &ShoprenterSim, kind: Kind, raw_query: &str, base: &str) -> Answer 
                     error(
                         400,
                         40005,
-                        &format!("The {name} parameter has wrong data. Format: 2013-01-01T10:30:00"),
+                        &format!(
+                            "The {name} parameter has wrong data. Format: 2013-01-01T10:30:00"
+                        ),
                     )
                 })
             }
@@ -528,7 +541,22 @@ fn list(sim: &ShoprenterSim, kind: Kind, raw_query: &str, base: &str) -> Answer 
     let mut total = 0usize;
     let mut items = Vec::new();
     let skip = page.saturating_mul(limit);
-    for pos in 0..t.rows.len() {
+    // A parent filter narrows the scan to that parent's rows (same ascending order).
+    let parent_filter = match kind {
+        Kind::OrderProduct | Kind::OrderTotal | Kind::OrderHistory => order,
+        Kind::Address => customer,
+        Kind::ProductDescription | Kind::ProductCategoryRelation => product,
+        Kind::CategoryDescription => category,
+        Kind::OrderStatusDescription => status,
+        Kind::Product => parent_product.map(Some),
+        _ => None,
+    };
+    let candidates: Box<dyn Iterator<Item = usize>> = match parent_filter {
+        Some(Some(p)) => Box::new(t.children(p).iter().map(|&p| p as usize)),
+        Some(None) => Box::new(std::iter::empty()),
+        None => Box::new(0..t.rows.len()),
+    };
+    for pos in candidates {
         if !matches(pos) {
             continue;
         }
@@ -575,7 +603,11 @@ fn list(sim: &ShoprenterSim, kind: Kind, raw_query: &str, base: &str) -> Answer 
     );
     m.insert(
         "next".into(),
-        if page < last { href(page + 1) } else { Value::Null },
+        if page < last {
+            href(page + 1)
+        } else {
+            Value::Null
+        },
     );
     m.insert("last".into(), href(last));
     m.insert("items".into(), Value::Array(items));
@@ -600,7 +632,11 @@ fn batch(sim: &ShoprenterSim, body: &[u8], base: &str) -> Answer {
         .or_else(|| v.get("requests"))
         .and_then(Value::as_array);
     let Some(requests) = requests else {
-        return error(400, 40004, "The following query parameters are required: requests!");
+        return error(
+            400,
+            40004,
+            "The following query parameters are required: requests!",
+        );
     };
     if requests.len() > MAX_BATCH {
         return error(
@@ -616,20 +652,23 @@ fn batch(sim: &ShoprenterSim, body: &[u8], base: &str) -> Answer {
             .and_then(Value::as_str)
             .unwrap_or("GET")
             .to_ascii_uppercase();
-        let uri = r.get("uri").and_then(Value::as_str).unwrap_or("").to_owned();
+        let uri = r
+            .get("uri")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         // Absolute URIs name the shop host; only the path and query matter here.
         let rel = match uri.find("://") {
-            Some(i) => uri[i + 3..].find('/').map(|j| &uri[i + 3 + j..]).unwrap_or("/"),
+            Some(i) => uri[i + 3..]
+                .find('/')
+                .map(|j| &uri[i + 3 + j..])
+                .unwrap_or("/"),
             None => uri.as_str(),
         };
         let (path, query) = rel.split_once('?').unwrap_or((rel, ""));
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let (status, body) = match (sim.batch_roll(), Method::from_bytes(method_text.as_bytes())) {
-            (Some(code), _) => error(
-                code,
-                code as u32 * 100 + 1,
-                status_text(code),
-            ),
+            (Some(code), _) => error(code, code as u32 * 100 + 1, status_text(code)),
             (None, Ok(method)) => {
                 let data = r.get("data");
                 if (method == Method::POST || method == Method::PUT)
@@ -739,7 +778,9 @@ fn control(sim: &ShoprenterSim, method: &Method, path: &[&str], body: &[u8]) -> 
             sim.set_order_status(n, s.status)
                 .map_err(|e| control_error(StatusCode::NOT_FOUND, e))?;
             let id = super::model::encode_id(Kind::Order, n, 0);
-            Ok(ok(&sim.record_json(Kind::Order, &id).unwrap_or(Value::Null)))
+            Ok(ok(&sim
+                .record_json(Kind::Order, &id)
+                .unwrap_or(Value::Null)))
         }
         ("POST", ["shoprenter", "reset"]) => {
             let r: ResetBody = parse_json(body)?;

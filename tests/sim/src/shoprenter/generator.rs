@@ -193,7 +193,8 @@ pub struct GenData {
 
 fn rng_for(seed: u64, stream: u64, index: u64) -> StdRng {
     StdRng::seed_from_u64(
-        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ stream.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ stream.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
             ^ index,
     )
 }
@@ -277,7 +278,13 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
     for (i, c) in COUPONS.iter().enumerate() {
         tables[t(Kind::Coupon)].push(
             Kind::Coupon,
-            Row::generated(Src::Gen(i as u32, 0), 0, 0, Some(c.0), origin + i as i64 * DAY),
+            Row::generated(
+                Src::Gen(i as u32, 0),
+                0,
+                0,
+                Some(c.0),
+                origin + i as i64 * DAY,
+            ),
         );
     }
     // Products: every fifth starts a family of three size variants after it.
@@ -286,7 +293,7 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
     while i < sizes.products {
         let mut r = rng_for(seed, 1, i as u64);
         let word = PRODUCT_WORDS[r.random_range(0..PRODUCT_WORDS.len())];
-        let family = i % 5 == 0 && i + 3 < sizes.products;
+        let family = i.is_multiple_of(5) && i + 3 < sizes.products;
         let net = r.random_range(2..400) * 100 + 90;
         let category = r.random_range(1..=CATEGORIES.len() as u32);
         let created = origin + i as i64 * 37 * MIN;
@@ -306,7 +313,13 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
             };
             gen.products.push(p);
         };
-        push(&mut gen, format!("{word} {}", i + 1), base_sku.clone(), parent_id, &mut r);
+        push(
+            &mut gen,
+            format!("{word} {}", i + 1),
+            base_sku.clone(),
+            parent_id,
+            &mut r,
+        );
         i += 1;
         if family {
             for s in SIZES {
@@ -335,7 +348,7 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
             Kind::ProductCategoryRelation,
             Row::generated(Src::Gen(k as u32, 0), id, p.category, None, p.created),
         );
-        if k % 7 == 0 && p.category != 12 {
+        if k.is_multiple_of(7) && p.category != 12 {
             // On sale too.
             tables[t(Kind::ProductCategoryRelation)].push(
                 Kind::ProductCategoryRelation,
@@ -373,12 +386,25 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
                 first,
                 last,
                 email: format!("{}.{}{}@{domain}", ascii(first), ascii(last), c + 1),
-                phone: format!("+36{}{:07}", [20, 30, 70][c % 3], r.random_range(0..9_999_999)),
+                phone: format!(
+                    "+36{}{:07}",
+                    [20, 30, 70][c % 3],
+                    r.random_range(0..9_999_999)
+                ),
                 company,
                 tax_number: company.map(|_| {
-                    format!("{:08}-{}-{:02}", r.random_range(10_000_000..99_999_999), r.random_range(1..6), r.random_range(1..45))
+                    format!(
+                        "{:08}-{}-{:02}",
+                        r.random_range(10_000_000..99_999_999),
+                        r.random_range(1..6),
+                        r.random_range(1..45)
+                    )
                 }),
-                group: if company.is_some() { 3 } else { [1, 1, 2, 4][c % 4] },
+                group: if company.is_some() {
+                    3
+                } else {
+                    [1, 1, 2, 4][c % 4]
+                },
                 newsletter: r.random_bool(0.4),
                 city: r.random_range(0..CITIES.len() as u8),
                 street: r.random_range(0..STREETS.len() as u8),
@@ -397,7 +423,13 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
         }
         tables[t(Kind::Customer)].push(
             Kind::Customer,
-            Row::generated(Src::Gen(c as u32, 0), 0, customer.group, Some(&customer.email), created),
+            Row::generated(
+                Src::Gen(c as u32, 0),
+                0,
+                customer.group,
+                Some(&customer.email),
+                created,
+            ),
         );
         gen.customers.push(customer);
     }
@@ -435,14 +467,24 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
         let lines = (0..r.random_range(1..=4))
             .map(|_| GLine {
                 product: r.random_range(0..np) as u32,
-                qty: if r.random_bool(0.7) { 1 } else { r.random_range(2..20) },
+                qty: if r.random_bool(0.7) {
+                    1
+                } else {
+                    r.random_range(2..20)
+                },
             })
             .collect();
-        let coupon = r.random_bool(0.12).then(|| r.random_range(0..COUPONS.len() as u8));
+        let coupon = r
+            .random_bool(0.12)
+            .then(|| r.random_range(0..COUPONS.len() as u8));
         let order = GOrder {
             customer,
             status,
-            email_variant: if r.random_bool(0.1) { r.random_range(1..=4) } else { 0 },
+            email_variant: if r.random_bool(0.1) {
+                r.random_range(1..=4)
+            } else {
+                0
+            },
             lines,
             coupon,
             shipping: r.random_range(0..SHIPPING.len() as u8),
@@ -459,7 +501,13 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
         let storno = status != 0 && r.random_bool(0.02);
         let id = o as u32 + 1;
         let email = gen_order_email(&gen, &order);
-        let mut row = Row::generated(Src::Gen(o as u32, 0), customer, status, Some(&email), created);
+        let mut row = Row::generated(
+            Src::Gen(o as u32, 0),
+            customer,
+            status,
+            Some(&email),
+            created,
+        );
         row.updated = updated;
         row.storno = storno;
         tables[t(Kind::Order)].push(Kind::Order, row);
@@ -476,7 +524,11 @@ pub fn generate(seed: u64, sizes: &Sizes, base: Millis) -> (GenData, Vec<Table>)
             );
         }
         for (k, s) in history_path(status).iter().enumerate() {
-            let at = if k == 0 { created } else { updated - (history_path(status).len() - 1 - k) as i64 * MIN };
+            let at = if k == 0 {
+                created
+            } else {
+                updated - (history_path(status).len() - 1 - k) as i64 * MIN
+            };
             tables[t(Kind::OrderHistory)].push(
                 Kind::OrderHistory,
                 Row::generated(Src::Gen(o as u32, k as u16), id, *s, None, at),
@@ -555,7 +607,7 @@ pub fn huf_text(v: i64) -> String {
     let s = v.abs().to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(ch);
@@ -695,21 +747,24 @@ pub fn render(kind: Kind, gen: &GenData, src: (u32, u16), row: &Row) -> Map<Stri
                 "quantity": format!("{}.0000", p.stock), "sortOrder": "0", "imageAlt": p.name,
             });
             let mut v = v;
-            merge(&mut v, json!({
-                "freeShipping": "0", "durableMediaDevice": "0",
-                "taxClass": link("taxClasses", foreign_id("taxClass", "tax_class_id", tax_class)),
-                "noStockStatus": link("stockStatuses", foreign_id("stockStatus", "stock_status_id", 5)),
-                "inStockStatus": link("stockStatuses", foreign_id("stockStatus", "stock_status_id", 9)),
-                "productClass": if p.parent != i as u32 + 1 || gen.products.get(i + 1).is_some_and(|n| n.parent == i as u32 + 1) {
-                    link("productClasses", foreign_id("productClass", "product_class_id", 2))
-                } else { Value::Null },
-                "parentProduct": link("products", encode_id(Kind::Product, p.parent, 0)),
-                "volumeUnit": link("lengthClasses", foreign_id("lengthClass", "length_class_id", 1)),
-                "weightUnit": link("weightClasses", foreign_id("weightClass", "weight_class_id", 1)),
-                "manufacturer": Value::Null,
-                "onlyStock1Status": Value::Null, "onlyStock2Status": Value::Null,
-                "onlyStock3Status": Value::Null, "onlyStock4Status": Value::Null,
-            }));
+            merge(
+                &mut v,
+                json!({
+                    "freeShipping": "0", "durableMediaDevice": "0",
+                    "taxClass": link("taxClasses", foreign_id("taxClass", "tax_class_id", tax_class)),
+                    "noStockStatus": link("stockStatuses", foreign_id("stockStatus", "stock_status_id", 5)),
+                    "inStockStatus": link("stockStatuses", foreign_id("stockStatus", "stock_status_id", 9)),
+                    "productClass": if p.parent != i as u32 + 1 || gen.products.get(i + 1).is_some_and(|n| n.parent == i as u32 + 1) {
+                        link("productClasses", foreign_id("productClass", "product_class_id", 2))
+                    } else { Value::Null },
+                    "parentProduct": link("products", encode_id(Kind::Product, p.parent, 0)),
+                    "volumeUnit": link("lengthClasses", foreign_id("lengthClass", "length_class_id", 1)),
+                    "weightUnit": link("weightClasses", foreign_id("weightClass", "weight_class_id", 1)),
+                    "manufacturer": Value::Null,
+                    "onlyStock1Status": Value::Null, "onlyStock2Status": Value::Null,
+                    "onlyStock3Status": Value::Null, "onlyStock4Status": Value::Null,
+                }),
+            );
             v
         }
         Kind::ProductDescription => {
@@ -791,7 +846,12 @@ pub fn render(kind: Kind, gen: &GenData, src: (u32, u16), row: &Row) -> Map<Stri
                 ),
                 "COUPON" => {
                     let c = COUPONS[o.coupon.unwrap_or(0) as usize];
-                    (format!("Kupon ({}):", c.0), -disc, c.0, "Kedvezmény kuponnal")
+                    (
+                        format!("Kupon ({}):", c.0),
+                        -disc,
+                        c.0,
+                        "Kedvezmény kuponnal",
+                    )
                 }
                 "TAX" => ("ÁFA (27%):".to_owned(), tax, "tax", ""),
                 _ => ("Bruttó végösszeg:".to_owned(), total, "", ""),
@@ -838,16 +898,38 @@ fn render_order(gen: &GenData, i: usize, row: &Row) -> Map<String, Value> {
                 address_count: 0,
             };
             let b = address_line(&c, false, 0);
-            (c.first, c.last, c.phone.clone(), None, None, 1, b.clone(), b)
+            (
+                c.first,
+                c.last,
+                c.phone.clone(),
+                None,
+                None,
+                1,
+                b.clone(),
+                b,
+            )
         }
         cu => {
             let c = &gen.customers[cu as usize - 1];
             let b = address_line(c, false, (i % 4) as u8);
-            let d = if o.ship_alt { address_line(c, true, 0) } else { b.clone() };
-            (c.first, c.last, c.phone.clone(), c.company, c.tax_number.clone(), c.group, b, d)
+            let d = if o.ship_alt {
+                address_line(c, true, 0)
+            } else {
+                b.clone()
+            };
+            (
+                c.first,
+                c.last,
+                c.phone.clone(),
+                c.company,
+                c.tax_number.clone(),
+                c.group,
+                b,
+                d,
+            )
         }
     };
-    let country = COUNTRIES[if i % 29 == 0 { 1 + i % 2 } else { 0 }];
+    let country = COUNTRIES[if i % 29 == 28 { 1 + i % 2 } else { 0 }];
     let country_link = link("countries", foreign_id("country", "country_id", country.0));
     let v = json!({
         "invoiceId": if matches!(o.status, 3 | 4 | 7) { s(i + 1) } else { s(0) },
@@ -864,36 +946,42 @@ fn render_order(gen: &GenData, i: usize, row: &Row) -> Map<String, Value> {
         "shippingReceivingPointId": if ship.1 == "FOXPOST" { s(1000 + i % 500) } else { s(0) },
     });
     let mut v = v;
-    merge(&mut v, json!({
-        "paymentFirstname": first, "paymentLastname": last,
-        "paymentCompany": company.unwrap_or(""),
-        "paymentAddress1": bill.0, "paymentAddress2": "", "paymentCity": bill.1,
-        "paymentPostcode": bill.2, "paymentCountryName": country.1, "paymentZoneName": "",
-        "paymentAddressFormat": "", "paymentMethodName": pay.0, "paymentMethodCode": pay.1,
-        "paymentMethodTaxRate": "0.0000", "paymentMethodTaxName": "",
-        "paymentMethodAfter": pay.2, "taxNumber": tax_no.unwrap_or_default(),
-        "comment": if i % 11 == 0 { "Kérem délelőtt szállítsák." } else { "" },
-        "total": money(total), "value": "1.00000000", "couponTaxRate": if o.coupon.is_some() { "27.0000" } else { "-1.0000" },
-    }));
-    merge(&mut v, json!({
-        "ip": format!("84.{}.{}.{}", i % 200, (i / 200) % 250, i % 97 + 1),
-        "pickPackPontShopCode": "", "loyaltyPointsTaxRate": "-1.0000",
-        "customer": if o.customer == 0 { Value::Null } else {
-            link("customers", encode_id(Kind::Customer, o.customer, 0))
-        },
-        "customerGroup": link("customerGroups", encode_id(Kind::CustomerGroup, group, 0)),
-        "shippingZone": Value::Null, "shippingCountry": country_link.clone(),
-        "paymentZone": Value::Null, "paymentCountry": country_link,
-        "orderStatus": if row.aux == 0 { Value::Null } else {
-            link("orderStatuses", encode_id(Kind::OrderStatus, row.aux, 0))
-        },
-        "language": lang(1),
-        "currency": link("currencies", foreign_id("currency", "currency_id", 4)),
-        "shippingMode": link("shippingModes", foreign_id("shippingMode", "id", u32::from(o.shipping) + 1)),
-        "externalInfo": if o.marketplace {
-            json!({ "partner_order_id": s(900_000 + i), "partner_prefix": "EMAG" })
-        } else { json!({}) },
-    }));
+    merge(
+        &mut v,
+        json!({
+            "paymentFirstname": first, "paymentLastname": last,
+            "paymentCompany": company.unwrap_or(""),
+            "paymentAddress1": bill.0, "paymentAddress2": "", "paymentCity": bill.1,
+            "paymentPostcode": bill.2, "paymentCountryName": country.1, "paymentZoneName": "",
+            "paymentAddressFormat": "", "paymentMethodName": pay.0, "paymentMethodCode": pay.1,
+            "paymentMethodTaxRate": "0.0000", "paymentMethodTaxName": "",
+            "paymentMethodAfter": pay.2, "taxNumber": tax_no.unwrap_or_default(),
+            "comment": if i.is_multiple_of(11) { "Kérem délelőtt szállítsák." } else { "" },
+            "total": money(total), "value": "1.00000000", "couponTaxRate": if o.coupon.is_some() { "27.0000" } else { "-1.0000" },
+        }),
+    );
+    merge(
+        &mut v,
+        json!({
+            "ip": format!("84.{}.{}.{}", i % 200, (i / 200) % 250, i % 97 + 1),
+            "pickPackPontShopCode": "", "loyaltyPointsTaxRate": "-1.0000",
+            "customer": if o.customer == 0 { Value::Null } else {
+                link("customers", encode_id(Kind::Customer, o.customer, 0))
+            },
+            "customerGroup": link("customerGroups", encode_id(Kind::CustomerGroup, group, 0)),
+            "shippingZone": Value::Null, "shippingCountry": country_link.clone(),
+            "paymentZone": Value::Null, "paymentCountry": country_link,
+            "orderStatus": if row.aux == 0 { Value::Null } else {
+                link("orderStatuses", encode_id(Kind::OrderStatus, row.aux, 0))
+            },
+            "language": lang(1),
+            "currency": link("currencies", foreign_id("currency", "currency_id", 4)),
+            "shippingMode": link("shippingModes", foreign_id("shippingMode", "id", u32::from(o.shipping) + 1)),
+            "externalInfo": if o.marketplace {
+                json!({ "partner_order_id": s(900_000 + i), "partner_prefix": "EMAG" })
+            } else { json!({}) },
+        }),
+    );
     match v {
         Value::Object(m) => m,
         _ => Map::new(),

@@ -156,7 +156,10 @@ fn child_links(kind: Kind, id: &str) -> Vec<(&'static str, String)> {
             ("loyaltyPoints", q("loyaltyPoints", "customerId")),
         ],
         Kind::Category => vec![
-            ("categoryDescriptions", q("categoryDescriptions", "categoryId")),
+            (
+                "categoryDescriptions",
+                q("categoryDescriptions", "categoryId"),
+            ),
             ("customerGroups", format!("/categories/{id}/customerGroups")),
             (
                 "categoryCustomerGroupRelations",
@@ -187,8 +190,14 @@ fn child_links(kind: Kind, id: &str) -> Vec<(&'static str, String)> {
                 "collateralProducts",
                 format!("/products/{id}/collateralProducts"),
             ));
-            v.push(("productAddons", format!("/productExtend/{id}/productAddons")));
-            v.push(("productAddonRelations", q("productAddonRelations", "productId")));
+            v.push((
+                "productAddons",
+                format!("/productExtend/{id}/productAddons"),
+            ));
+            v.push((
+                "productAddonRelations",
+                q("productAddonRelations", "productId"),
+            ));
             v
         }
         _ => Vec::new(),
@@ -338,32 +347,40 @@ impl ShopData {
     /// Recomputes a row's filter keys from its rendered fields after a write.
     fn reindex(&mut self, kind: Kind, pos: usize) {
         let rec = self.record(kind, pos, "");
-        let row = &mut self.tables[kind.index()].rows[pos];
+        let table = &mut self.tables[kind.index()];
+        let old_parent = table.rows[pos].parent;
+        let row = &mut table.rows[pos];
         let text = |f: &str| rec.get(f).and_then(Value::as_str).map(Into::into);
-        match kind {
+        let link = |f: &str| link_number(rec.get(f)).unwrap_or(0);
+        let parent = match kind {
             Kind::Order => {
                 row.key = text("email");
-                row.aux = link_number(rec.get("orderStatus")).unwrap_or(0);
-                row.parent = link_number(rec.get("customer")).unwrap_or(0);
+                row.aux = link("orderStatus");
+                link("customer")
             }
             Kind::Customer => {
                 row.key = text("email");
-                row.aux = link_number(rec.get("customerGroup")).unwrap_or(0);
+                row.aux = link("customerGroup");
+                old_parent
             }
             Kind::Product => {
                 row.key = text("sku");
-                row.parent = link_number(rec.get("parentProduct")).unwrap_or(pos as u32 + 1);
+                link_number(rec.get("parentProduct")).unwrap_or(pos as u32 + 1)
             }
-            Kind::Coupon => row.key = text("code"),
-            Kind::CustomerGroup => row.key = text("name"),
-            Kind::ProductDescription | Kind::CategoryDescription => row.key = text("name"),
-            Kind::OrderProduct | Kind::OrderTotal | Kind::OrderHistory => {
-                row.parent = link_number(rec.get("order")).unwrap_or(0);
+            Kind::Coupon => {
+                row.key = text("code");
+                old_parent
             }
-            Kind::Address => row.parent = link_number(rec.get("customer")).unwrap_or(0),
-            Kind::Category => row.parent = link_number(rec.get("parentCategory")).unwrap_or(0),
-            _ => {}
-        }
+            Kind::CustomerGroup | Kind::ProductDescription | Kind::CategoryDescription => {
+                row.key = text("name");
+                old_parent
+            }
+            Kind::OrderProduct | Kind::OrderTotal | Kind::OrderHistory => link("order"),
+            Kind::Address => link("customer"),
+            Kind::Category => link("parentCategory"),
+            _ => old_parent,
+        };
+        table.set_parent(pos, parent);
     }
 }
 
@@ -490,7 +507,6 @@ impl ShopData {
         self.check_references(&fields)?;
         let stamp = self.change_stamp(offset);
         let mut row = Row::generated(Src::Created, 0, 0, None, stamp);
-        row.src = Src::Created;
         if kind.composite() {
             let (a_field, b_field) = match kind {
                 Kind::ProductCategoryRelation => ("product", "category"),
@@ -547,9 +563,7 @@ impl ShopData {
         let stamp = self.change_stamp(offset);
         {
             let row = &mut self.table_mut(kind).rows[pos];
-            row.over
-                .get_or_insert_with(Default::default)
-                .extend(fields);
+            row.over.get_or_insert_with(Default::default).extend(fields);
             row.updated = stamp;
         }
         self.reindex(kind, pos);
@@ -905,10 +919,11 @@ impl ShoprenterSim {
     pub fn write_orders_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
         let d = self.read();
         let children = |kind: Kind, order: u32| -> Vec<Value> {
-            // Children are generated contiguously; scanning keeps this simple for a dump.
             let t = d.table(kind);
-            (0..t.rows.len())
-                .filter(|&p| !t.rows[p].deleted && t.rows[p].parent == order)
+            t.children(order)
+                .iter()
+                .map(|&p| p as usize)
+                .filter(|&p| !t.rows[p].deleted)
                 .map(|p| d.record(kind, p, "http://shop"))
                 .collect()
         };

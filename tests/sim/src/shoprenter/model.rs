@@ -123,9 +123,11 @@ impl Kind {
         match self {
             Kind::Order => ("order", "order_id", None),
             Kind::OrderStatus => ("orderStatus", "order_status_id", None),
-            Kind::OrderStatusDescription => {
-                ("orderStatusDescription", "order_status_id", Some("language_id"))
-            }
+            Kind::OrderStatusDescription => (
+                "orderStatusDescription",
+                "order_status_id",
+                Some("language_id"),
+            ),
             Kind::OrderProduct => ("orderProduct", "order_product_id", None),
             Kind::OrderTotal => ("orderTotal", "order_total_id", None),
             Kind::OrderHistory => ("orderHistory", "order_history_id", None),
@@ -398,6 +400,9 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// (first key, second key) → position, for composite ids.
     pub composite: HashMap<(u32, u32), u32>,
+    /// `parent` → positions, ascending: child lookups (`orderId`, `customerId`, `productId`)
+    /// cost the children, not the table.
+    pub by_parent: HashMap<u32, Vec<u32>>,
 }
 
 impl Table {
@@ -407,8 +412,32 @@ impl Table {
         if kind.composite() {
             self.composite.insert((row.parent, row.aux), pos);
         }
+        self.by_parent.entry(row.parent).or_default().push(pos);
         self.rows.push(row);
         pos + 1
+    }
+
+    /// Changes a row's parent key and keeps the index in step.
+    pub fn set_parent(&mut self, pos: usize, parent: u32) {
+        let old = self.rows[pos].parent;
+        if old == parent {
+            return;
+        }
+        if let Some(v) = self.by_parent.get_mut(&old) {
+            v.retain(|p| *p as usize != pos);
+        }
+        let v = self.by_parent.entry(parent).or_default();
+        let at = v.partition_point(|p| (*p as usize) < pos);
+        v.insert(at, pos as u32);
+        self.rows[pos].parent = parent;
+    }
+
+    /// Positions of the rows whose parent key is `parent`, ascending.
+    pub fn children(&self, parent: u32) -> &[u32] {
+        self.by_parent
+            .get(&parent)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The position of the record an opaque id names, if it exists and is not deleted.

@@ -516,3 +516,143 @@ async fn rate_limit_three_per_second() {
         assert_eq!(api(&sim, "GET", "/orderStatuses", None).await.status, 200);
     }
 }
+
+/// Fetches every record of a resource with `full=1` (rate limit off).
+async fn all(sim: &RunningSim<ShoprenterSim>, path: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut page = 0;
+    loop {
+        let p = api(
+            sim,
+            "GET",
+            &format!("/{path}?full=1&limit=200&page={page}"),
+            None,
+        )
+        .await
+        .json();
+        out.extend(p["items"].as_array().unwrap().iter().cloned());
+        if p["next"].is_null() {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+#[tokio::test]
+async fn generated_data_has_the_variety_connectors_meet() {
+    let sim = start(400, 0).await;
+    let orders = all(&sim, "orders").await;
+    assert_eq!(orders.len(), 400);
+    let statuses: std::collections::BTreeSet<String> = orders
+        .iter()
+        .map(|o| {
+            o["orderStatus"]["href"]
+                .as_str()
+                .map(last_segment)
+                .unwrap_or_default()
+        })
+        .collect();
+    // Eight statuses plus abandoned carts (no status).
+    assert_eq!(statuses.len(), 9, "{statuses:?}");
+    assert!(
+        orders.iter().any(|o| o["customer"].is_null()),
+        "guest orders"
+    );
+    let abandoned = api(&sim, "GET", "/orders?excludeAbandonedCart=1&limit=1", None)
+        .await
+        .json();
+    assert!(
+        abandoned["pageCount"]
+            .as_str()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+            < 400
+    );
+    let totals = all(&sim, "orderTotals").await;
+    for ty in ["SUB_TOTAL", "TAX", "SHIPPING", "COUPON", "TOTAL"] {
+        assert!(totals.iter().any(|t| t["type"] == ty), "{ty}");
+    }
+    let customers = all(&sim, "customers").await;
+    let mut emails: Vec<String> = customers
+        .iter()
+        .map(|c| c["email"].as_str().unwrap().trim().to_lowercase())
+        .collect();
+    let n = emails.len();
+    emails.sort();
+    emails.dedup();
+    assert!(emails.len() < n, "repeated customers with e-mail variants");
+    assert!(customers.iter().any(|c| c["email"].as_str().unwrap()
+        != c["email"].as_str().unwrap().trim()
+        || c["email"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|ch| ch.is_uppercase())));
+    let addresses = all(&sim, "addresses").await;
+    assert!(addresses.iter().any(|a| a["type"] == "business"));
+    assert!(addresses.iter().any(|a| a["type"] == "private"));
+    let products = all(&sim, "products").await;
+    assert!(products.iter().any(|p| {
+        p["parentProduct"]["href"].as_str().map(last_segment) != p["id"].as_str().map(str::to_owned)
+    }));
+    let variants = api(&sim, "GET", "/products?parentProductId=1&full=1", None)
+        .await
+        .json();
+    assert_eq!(variants["items"].as_array().unwrap().len(), 4);
+    let status_names = all(&sim, "orderStatusDescriptions").await;
+    assert!(status_names.iter().any(|d| d["name"] == "Teljesítve"));
+    assert!(!all(&sim, "coupons").await.is_empty());
+}
+
+#[tokio::test]
+async fn control_api() {
+    let sim = start(10, 3).await;
+    let c = |m: &'static str, p: &'static str, b: Option<&'static str>| {
+        let addr = sim.addr();
+        async move { raw(addr, m, p, "", b).await }
+    };
+    let s = c("GET", "/_control/shoprenter", None).await.json();
+    assert_eq!(s["counts"]["orders"], 10);
+    assert_eq!(s["rate_limit"], 3);
+    assert_eq!(
+        c(
+            "PUT",
+            "/_control/shoprenter/rate-limit",
+            Some(r#"{"per_second":0}"#)
+        )
+        .await
+        .status,
+        200
+    );
+    for _ in 0..6 {
+        assert_eq!(api(&sim, "GET", "/orders", None).await.status, 200);
+    }
+    let put = c(
+        "PUT",
+        "/_control/shoprenter/batch-faults",
+        Some(r#"{"rate":1.0,"status":502}"#),
+    )
+    .await;
+    assert_eq!(put.status, 200);
+    assert_eq!(sim.batch_faults().status, 502);
+    let o = c(
+        "POST",
+        "/_control/shoprenter/orders/2/status",
+        Some(r#"{"status":5}"#),
+    )
+    .await;
+    assert_eq!(o.status, 200, "{}", o.text());
+    assert!(o.json()["orderStatus"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("b3JkZXJTdGF0dXMtb3JkZXJfc3RhdHVzX2lkPTU="));
+    let s = c("GET", "/_control/shoprenter", None).await.json();
+    assert_eq!(s["requests"]["get /orders"], 6);
+    assert_eq!(
+        c("POST", "/_control/shoprenter/reset", None).await.status,
+        200
+    );
+    assert_eq!(sim.batch_faults(), BatchFaults::default());
+    assert_eq!(sim.request_count("GET /orders"), 0);
+}

@@ -895,11 +895,13 @@ impl ShoprenterSim {
     }
 
     /// Regenerates the data (with `seed`, or the configured one); clears counters, faults,
-    /// rate windows and batch faults.
+    /// rate windows and batch faults, and restores the configured rate limit.
     pub fn reset(&self, seed: Option<u64>) {
         let seed = seed.unwrap_or(self.config.seed);
         *self.write() = ShopData::generate(&self.config, seed);
         lock(&self.windows).clear();
+        self.rate_limit
+            .store(self.config.rate_limit, Ordering::SeqCst);
         self.rate_limited.store(0, Ordering::SeqCst);
         *lock(&self.batch) = BatchState {
             config: BatchFaults::default(),

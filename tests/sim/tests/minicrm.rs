@@ -613,3 +613,64 @@ fn same_seed_same_data_and_realistic_variety() {
     );
     assert_eq!(counts.projects_by_category.len(), 3);
 }
+
+#[tokio::test]
+async fn updated_since_finds_what_a_crm_user_changed_and_email_keeps_leading_spaces() {
+    let sim = start(200).await;
+    let order = sim.category_id(ModuleKind::Order).unwrap();
+    let ids = sim.project_ids(order);
+    // Everything generated is older than now; a status change made now is newer.
+    sim.set_project_status(ids[7], "Kiszállítva").unwrap();
+    let stamp = sim.project_json(ids[7]).unwrap()["UpdatedAt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "/Api/R3/Project?CategoryId={order}&UpdatedSince={}",
+        stamp.replace(' ', "+")
+    );
+    let a = get(&sim, &path).await.json();
+    assert_eq!(a["Count"], 1, "{a}");
+    assert_eq!(a["Results"][ids[7].to_string()]["StatusId"], 3004);
+    // A leading space is part of the stored e-mail, as in MySQL.
+    let r = put(
+        &sim,
+        "/Api/R3/Contact",
+        &json!({"Type": "Person", "LastName": "Szóköz", "Email": " lead.space@example.hu"}),
+    )
+    .await;
+    let id = r.json()["Id"].as_u64().unwrap();
+    assert_eq!(
+        get(&sim, "/Api/R3/Contact?Email=lead.space%40example.hu")
+            .await
+            .json()["Count"],
+        0
+    );
+    let found = get(&sim, "/Api/R3/Contact?Email=%20LEAD.SPACE%40example.hu")
+        .await
+        .json();
+    assert_eq!(
+        found["Results"][id.to_string()]["Email"],
+        " lead.space@example.hu"
+    );
+    // Deleted filter.
+    let deleted = get(
+        &sim,
+        &format!("/Api/R3/Project?CategoryId={order}&Deleted=1"),
+    )
+    .await
+    .json();
+    let all = get(&sim, &format!("/Api/R3/Project?CategoryId={order}"))
+        .await
+        .json();
+    let live = get(
+        &sim,
+        &format!("/Api/R3/Project?CategoryId={order}&Deleted=0"),
+    )
+    .await
+    .json();
+    assert_eq!(
+        deleted["Count"].as_u64().unwrap() + live["Count"].as_u64().unwrap(),
+        all["Count"].as_u64().unwrap()
+    );
+}

@@ -249,8 +249,7 @@ impl Builder<'_> {
         contact: usize,
         status: u32,
         name: String,
-        created: Millis,
-        updated: Millis,
+        (created, updated): (Millis, Millis),
         user: u32,
     ) -> usize {
         let c = &self.contacts[contact];
@@ -470,7 +469,7 @@ pub fn generate(
             let (pc2, city2, county2) = *pick(&mut rng, CITIES);
             let s2 = format!(
                 "{} {}.",
-                street_variant(*pick(&mut rng, STREETS), variant),
+                street_variant(pick::<&str>(&mut rng, STREETS), variant),
                 rng.random_range(1..80)
             );
             b.add_address(
@@ -521,8 +520,7 @@ pub fn generate(
                 person,
                 status.id,
                 format!("Rendelés #{number}"),
-                created,
-                updated,
+                (created, updated),
                 user,
             );
             let lines = rng.random_range(1..4);
@@ -551,7 +549,7 @@ pub fn generate(
                 (total / 390.0 * 100.0).round() / 100.0
             };
             let paid =
-                matches!(status.group, StatusGroup::Success) || (k >= 2 && k <= 3) || (k == 6);
+                matches!(status.group, StatusGroup::Success) || (2..=3).contains(&k) || (k == 6);
             let p = &mut b.projects[idx];
             set(
                 p,
@@ -663,7 +661,7 @@ pub fn generate(
             };
             let name = b.contacts[person].display_name();
             let created = b.contacts[person].created_at.max(b.base);
-            let idx = b.new_project(&m, person, status.id, name, created, last, USERS[0].id);
+            let idx = b.new_project(&m, person, status.id, name, (created, last), USERS[0].id);
             let p = &mut b.projects[idx];
             set(
                 p,
@@ -703,7 +701,7 @@ pub fn generate(
             let updated = created + rng.random_range(0..20 * 86_400_000);
             let name = format!("{} – ajánlat", b.contacts[contact].display_name());
             let user = pick(&mut rng, USERS).id;
-            let idx = b.new_project(&m, contact, status, name, created, updated, user);
+            let idx = b.new_project(&m, contact, status, name, (created, updated), user);
             let p = &mut b.projects[idx];
             set(
                 p,

@@ -278,6 +278,11 @@ async fn push_contact_address_project_then_read_back() {
         .await
         .json();
     assert_eq!(members["Count"], 2);
+    // Empty parameters are no filter, as PHP clients send them.
+    let named = get(&sim, "/Api/R3/Contact?Email=&UpdatedSince=&Name=teszt")
+        .await
+        .json();
+    assert_eq!(named["Count"], 2, "{named}");
     // Address.
     let a = put(&sim, "/Api/R3/Address", &json!({"ContactId": person, "Type": "Szállítási cím", "Name": "Otthon", "CountryId": "Magyarország", "PostalCode": 1051, "City": "Budapest", "Address": "Fő utca 1."})).await;
     assert_eq!(a.status, 200, "{}", a.text());

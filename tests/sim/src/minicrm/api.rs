@@ -567,6 +567,10 @@ fn project_search(d: &MinicrmData, q: &Query) -> Result<Response, Response> {
     let mut name = None;
     let mut custom: Vec<(String, String)> = Vec::new();
     for (k, v) in q {
+        // An empty parameter is no filter (PHP clients send `Email=&UpdatedSince=`).
+        if v.trim().is_empty() {
+            continue;
+        }
         match k.as_str() {
             "Page" => {}
             "CategoryId" => {
@@ -747,6 +751,9 @@ fn contact_search(d: &MinicrmData, q: &Query) -> Result<Response, Response> {
     let mut since = None;
     let mut main = None;
     for (k, v) in q {
+        if v.trim().is_empty() {
+            continue;
+        }
         match k.as_str() {
             "Page" => {}
             "Email" => email = Some(email_key(v)),

@@ -679,3 +679,67 @@ async fn updated_since_finds_what_a_crm_user_changed_and_email_keeps_leading_spa
         all["Count"].as_u64().unwrap()
     );
 }
+
+#[tokio::test]
+async fn an_id_in_the_body_updates_and_reference_endpoints_exist() {
+    let sim = start(20).await;
+    let r = put(
+        &sim,
+        "/Api/R3/Project",
+        &json!({"Id": 5003, "StatusId": "Teljesítve"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["Id"], 5003);
+    assert_eq!(sim.project_json(5003).unwrap()["StatusId"], 3005);
+    assert_eq!(
+        put(&sim, "/Api/R3/Project", &json!({"Id": 1, "StatusId": 3001}))
+            .await
+            .status,
+        404
+    );
+    // Every endpoint the vendored reference names for MiniCRM answers (not 404) here.
+    let reference =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/reference/README.md"))
+            .unwrap();
+    let section = reference
+        .split("## MiniCRM")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert!(section.contains("/Api/R3/") && section.contains("100 a page"));
+    let order = sim.category_id(ModuleKind::Order).unwrap();
+    for (named, path) in [
+        ("GET Category", "/Api/R3/Category".to_owned()),
+        (
+            "GET Schema/Project/{CategoryId}",
+            format!("/Api/R3/Schema/Project/{order}"),
+        ),
+        ("GET Schema/Person", "/Api/R3/Schema/Person".to_owned()),
+        ("GET Schema/Business", "/Api/R3/Schema/Business".to_owned()),
+        (
+            "GET Project?CategoryId=",
+            format!("/Api/R3/Project?CategoryId={order}&StatusId=3001&Page=0"),
+        ),
+    ] {
+        assert!(
+            section.contains(named.split_once(' ').unwrap().1.split('?').next().unwrap()),
+            "{named}"
+        );
+        let a = get(&sim, &path).await;
+        assert_eq!(a.status, 200, "{named}: {}", a.text());
+    }
+    for resource in ["Contact", "Address", "Project"] {
+        assert!(section.contains(&format!("PUT {resource}")), "{resource}");
+        // An empty object is a validation error (400), never an unknown route.
+        assert_eq!(
+            put(&sim, &format!("/Api/R3/{resource}"), &json!({}))
+                .await
+                .status,
+            400,
+            "{resource}"
+        );
+    }
+}

@@ -892,10 +892,26 @@ fn parse_path_id(id: Option<&str>, what: &str) -> Result<Option<u32>, Response> 
     .transpose()
 }
 
+/// The record a PUT changes: the URL's id, else an `Id` in the body (the manual's examples send
+/// `{"Id": …}` to the collection URL to update), else none (create).
+fn target_id(
+    path: Option<u32>,
+    obj: &Map<String, Value>,
+    what: &str,
+) -> Result<Option<u32>, Response> {
+    match (path, obj.get("Id")) {
+        (Some(id), _) => Ok(Some(id)),
+        (None, None) | (None, Some(Value::Null)) => Ok(None),
+        (None, Some(v)) => u32::try_from(check_int(what, "Id", v)?)
+            .map(Some)
+            .map_err(|_| invalid(what, v, "Id")),
+    }
+}
+
 fn put_contact(sim: &MinicrmSim, id: Option<&str>, body: &[u8]) -> Result<u32, Response> {
     const W: &str = "Contact";
-    let id = parse_path_id(id, W)?;
     let obj = body_object(body, W)?;
+    let id = target_id(parse_path_id(id, W)?, &obj, W)?;
     let mut d = sim.write();
     let existing = match id {
         Some(id) => Some(
@@ -1056,8 +1072,8 @@ fn put_contact(sim: &MinicrmSim, id: Option<&str>, body: &[u8]) -> Result<u32, R
 
 fn put_address(sim: &MinicrmSim, id: Option<&str>, body: &[u8]) -> Result<u32, Response> {
     const W: &str = "Address";
-    let id = parse_path_id(id, W)?;
     let obj = body_object(body, W)?;
+    let id = target_id(parse_path_id(id, W)?, &obj, W)?;
     let mut d = sim.write();
     if let Some(id) = id {
         d.address(id)
@@ -1217,8 +1233,8 @@ fn field_value(f: &Field, v: &Value) -> Result<Option<FieldValue>, Response> {
 
 fn put_project(sim: &MinicrmSim, id: Option<&str>, body: &[u8]) -> Result<u32, Response> {
     const W: &str = "Project";
-    let id = parse_path_id(id, W)?;
     let obj = body_object(body, W)?;
+    let id = target_id(parse_path_id(id, W)?, &obj, W)?;
     let mut d = sim.write();
     let existing = match id {
         Some(id) => {

@@ -574,13 +574,7 @@ fn order(
             6 => "partially_shipped",
             _ => "",
         },
-        "refunded" => {
-            if r.random_bool(0.5) {
-                "shipped"
-            } else {
-                ""
-            }
-        }
+        "refunded" if r.random_bool(0.5) => "shipped",
         _ => "",
     };
     let processed = base + index as i64 * ORDER_SPACING_MS;

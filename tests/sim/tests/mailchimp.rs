@@ -510,6 +510,17 @@ async fn members_are_keyed_by_md5_of_the_lower_cased_address() {
             .json()["id"],
         hash
     );
+    // `+` in a path is literal.
+    let plus = call(
+        &sim,
+        "POST",
+        &path,
+        Some(json!({"email_address": "a+tag@example.com", "status": "subscribed"})),
+    )
+    .await;
+    assert_eq!(plus.status, 200);
+    let got = call(&sim, "GET", &format!("{path}/a+tag@example.com"), None).await;
+    assert_eq!(got.json()["email_address"], "a+tag@example.com");
     // PUT upserts; status_if_new applies only to new members.
     let put = call(&sim, "PUT", &format!("{path}/{hash}"), Some(json!({
         "email_address": "jane.doe@example.com", "status_if_new": "pending", "merge_fields": {"LNAME": "Roe"}

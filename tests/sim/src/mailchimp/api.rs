@@ -292,7 +292,8 @@ fn authenticate(sim: &MailchimpSim, headers: &HeaderMap) -> Result<String, Probl
         return Err(invalid());
     }
     if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        if let Some(host_dc) = host.strip_suffix(".api.mailchimp.com") {
+        let host = host.split(':').next().unwrap_or(host);
+        if let Some(host_dc) = host.to_ascii_lowercase().strip_suffix(".api.mailchimp.com") {
             if !host_dc.eq_ignore_ascii_case(dc) {
                 return Err(invalid());
             }
@@ -315,7 +316,8 @@ async fn dispatch(
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(percent_decode)
+        // `+` is literal in a path (`a+b@example.com`), unlike in a query.
+        .map(|s| percent_decode(&s.replace('+', "%2B")))
         .collect();
     if segments.first().map(String::as_str) == Some("_control") {
         return control(&sim, &method, &segments[1..], &body);

@@ -19,7 +19,7 @@ use super::model::*;
 use super::soap::{self, FaultCode, Node, ParseError, Writer, MPLUS_NS};
 use super::{generator, CreateAnswer, MplusData, MplusSim, OrderTouch, StockChange};
 use super::{MAX_SYNC_LIMIT, OPERATIONS};
-use crate::clock::{now_millis, to_datetime, Millis};
+use crate::clock::{to_datetime, Millis};
 use crate::core::{PreFault, Simulator};
 use crate::request::parse_query;
 use crate::FaultConfig;
@@ -1178,7 +1178,11 @@ fn build_order(d: &mut MplusData, on: &Node) -> Result<CreateAnswer, Fault> {
         .to_string()
         .parse()
         .unwrap_or(2026);
-    let number = d.orders.iter().filter(|o| o.year == year).count() as i64 + 1;
+    let number = {
+        let n = d.next_order_number.entry(year).or_insert(1);
+        *n += 1;
+        *n - 1
+    };
     let mut payments = Vec::new();
     if let Some(list) = on.child("paymentList") {
         for (k, p) in list.all("payment").enumerate() {
@@ -1284,7 +1288,11 @@ fn update_order(d: &mut MplusData, on: Option<&Node>) -> Result<String, Fault> {
         }
     }
     let lines = match on.child("lineList") {
-        Some(list) => match read_lines(d, list, i as u64 ^ now_millis() as u64)? {
+        Some(list) => match read_lines(
+            d,
+            list,
+            ((i as u64) << 20) | (d.orders[i].change_counter as u64 + 1),
+        )? {
             Ok(l) if l.is_empty() => {
                 return Ok(answer(
                     "UPDATE-ORDER-RESULT-FAILED",

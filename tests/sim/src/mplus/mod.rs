@@ -151,6 +151,8 @@ pub(crate) struct MplusData {
     pub orders_created: usize,
     pub relations_created: usize,
     pub next_relation: i64,
+    /// The next `orderNumber.number` per year.
+    pub next_order_number: HashMap<i32, i64>,
 }
 
 impl MplusData {
@@ -270,6 +272,11 @@ impl MplusData {
             stock.insert((b, a), s);
         }
         let next_relation = relations.last().map_or(1001, |r| r.number + 1);
+        let mut next_order_number: HashMap<i32, i64> = HashMap::new();
+        for o in &orders {
+            let n = next_order_number.entry(o.year).or_insert(1);
+            *n = (*n).max(o.number + 1);
+        }
         MplusData {
             seed,
             branches,
@@ -295,6 +302,7 @@ impl MplusData {
             orders_created: 0,
             relations_created: 0,
             next_relation,
+            next_order_number,
         }
     }
 

@@ -1209,8 +1209,12 @@ fn build_order(d: &mut MplusData, on: &Node) -> Result<CreateAnswer, Fault> {
         entry: stamp,
         financial,
         reference: string(on, "reference").filter(|r| !r.is_empty()),
-        delivery_address: on.child("deliveryAddress").map(read_address),
-        invoice_address: on.child("invoiceAddress").map(read_address),
+        delivery_address: on
+            .child("deliveryAddress")
+            .map(|a| Arc::new(read_address(a))),
+        invoice_address: on
+            .child("invoiceAddress")
+            .map(|a| Arc::new(read_address(a))),
         delivery_method: string(on, "deliveryMethod").filter(|r| !r.is_empty()),
         payment_method: string(on, "paymentMethod")
             .filter(|r| !r.is_empty())
@@ -1341,10 +1345,10 @@ fn update_order(d: &mut MplusData, on: Option<&Node>) -> Result<String, Fault> {
         o.payment_method = (!m.is_empty()).then_some(m);
     }
     if let Some(a) = on.child("deliveryAddress") {
-        o.delivery_address = Some(read_address(a));
+        o.delivery_address = Some(Arc::new(read_address(a)));
     }
     if let Some(a) = on.child("invoiceAddress") {
-        o.invoice_address = Some(read_address(a));
+        o.invoice_address = Some(Arc::new(read_address(a)));
     }
     if let Some(mut l) = lines {
         // Keep the ids of lines that stay at the same position.

@@ -2,6 +2,8 @@
 //! articles, relations and orders. One `StdRng` per kind, seeded from the seed, so the same
 //! seed always gives the same data.
 
+use std::sync::Arc;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -544,35 +546,39 @@ pub fn orders(ctx: &OrderContext<'_>, count: usize) -> Vec<Order> {
             entry: t,
             financial: t - t.rem_euclid(86_400_000),
             reference: (r.random_bool(0.3)).then(|| format!("PO-{}", r.random_range(1000..99999))),
-            delivery_address: rel.filter(|_| webshop).map(|x| Address {
-                name: Some(x.name.clone()),
-                contact: x.contact.clone(),
-                address: Some(
-                    x.delivery_address
-                        .clone()
-                        .unwrap_or_else(|| x.address.clone()),
-                ),
-                zipcode: Some(
-                    x.delivery_zipcode
-                        .clone()
-                        .unwrap_or_else(|| x.zipcode.clone()),
-                ),
-                city: Some(x.delivery_city.clone().unwrap_or_else(|| x.city.clone())),
-                country: Some(
-                    x.delivery_country
-                        .clone()
-                        .unwrap_or_else(|| x.country.clone()),
-                ),
-                company_name: x.company_name.clone(),
+            delivery_address: rel.filter(|_| webshop).map(|x| {
+                Arc::new(Address {
+                    name: Some(x.name.clone()),
+                    contact: x.contact.clone(),
+                    address: Some(
+                        x.delivery_address
+                            .clone()
+                            .unwrap_or_else(|| x.address.clone()),
+                    ),
+                    zipcode: Some(
+                        x.delivery_zipcode
+                            .clone()
+                            .unwrap_or_else(|| x.zipcode.clone()),
+                    ),
+                    city: Some(x.delivery_city.clone().unwrap_or_else(|| x.city.clone())),
+                    country: Some(
+                        x.delivery_country
+                            .clone()
+                            .unwrap_or_else(|| x.country.clone()),
+                    ),
+                    company_name: x.company_name.clone(),
+                })
             }),
-            invoice_address: rel.filter(|_| webshop).map(|x| Address {
-                name: Some(x.name.clone()),
-                contact: x.contact.clone(),
-                address: Some(x.address.clone()),
-                zipcode: Some(x.zipcode.clone()),
-                city: Some(x.city.clone()),
-                country: Some(x.country.clone()),
-                company_name: x.company_name.clone(),
+            invoice_address: rel.filter(|_| webshop).map(|x| {
+                Arc::new(Address {
+                    name: Some(x.name.clone()),
+                    contact: x.contact.clone(),
+                    address: Some(x.address.clone()),
+                    zipcode: Some(x.zipcode.clone()),
+                    city: Some(x.city.clone()),
+                    country: Some(x.country.clone()),
+                    company_name: x.company_name.clone(),
+                })
             }),
             delivery_method: webshop.then(|| {
                 if r.random_bool(0.8) {

@@ -1,6 +1,8 @@
 //! What the MplusKASSA simulator stores. Money is in cents (the WSDL's `long` prices and
 //! amounts); quantities are kept in thousandths and written as `long` + `decimalPlaces`.
 
+use std::sync::Arc;
+
 use crate::clock::Millis;
 
 /// Quantities are stored with this many decimals.
@@ -288,9 +290,9 @@ pub struct Order {
     /// `reference`.
     pub reference: Option<String>,
     /// `deliveryAddress`.
-    pub delivery_address: Option<Address>,
+    pub delivery_address: Option<Arc<Address>>,
     /// `invoiceAddress`.
-    pub invoice_address: Option<Address>,
+    pub invoice_address: Option<Arc<Address>>,
     /// `deliveryMethod`.
     pub delivery_method: Option<String>,
     /// `paymentMethod`.
@@ -383,9 +385,9 @@ pub struct OrderSnapshot {
     /// `completeState`.
     pub complete: Progress,
     /// `deliveryAddress`.
-    pub delivery_address: Option<Address>,
+    pub delivery_address: Option<Arc<Address>>,
     /// `invoiceAddress`.
-    pub invoice_address: Option<Address>,
+    pub invoice_address: Option<Arc<Address>>,
 }
 
 /// One entry of the order change feed.

@@ -247,11 +247,7 @@ async fn products_create_update_read_and_list() {
         .await;
     assert_eq!(after["TotalItems"].as_u64().unwrap(), total_before + 1);
     let (_, other) = api
-        .call(
-            "GET",
-            &format!("site/b2b.example.com/products?pageSize=500"),
-            None,
-        )
+        .call("GET", "site/b2b.example.com/products?pageSize=500", None)
         .await;
     assert!(!other["Items"]
         .as_array()

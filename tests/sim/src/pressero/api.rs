@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::model::*;
-use super::{OrderChange, PresseroSim};
+use super::{site_api, OrderChange, PresseroSim, WebhookEvent};
 use crate::clock::{format_millis, parse_timestamp, Millis};
 use crate::core::{PreFault, Simulator};
 use crate::request::parse_query;
@@ -29,11 +29,11 @@ pub(super) fn router(sim: Arc<PresseroSim>) -> Router {
     Router::new().fallback(dispatch).with_state(sim)
 }
 
-fn message(status: StatusCode, text: &str) -> Response {
+pub(super) fn message(status: StatusCode, text: &str) -> Response {
     (status, axum::Json(json!({ "Message": text }))).into_response()
 }
 
-fn ok_json<T: serde::Serialize>(value: &T) -> Response {
+pub(super) fn ok_json<T: serde::Serialize>(value: &T) -> Response {
     axum::Json(value).into_response()
 }
 
@@ -54,7 +54,22 @@ async fn dispatch(
     if lower.first().map(String::as_str) != Some("api") {
         return not_found_route(&uri);
     }
-    let Some(route) = Route::match_path(&method, &lower[1..], &segments[1..]) else {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let matched = Route::match_path(&method, &lower[1..], &segments[1..]);
+    let endpoint = match &matched {
+        Some(Ok(r)) => r.key(),
+        _ => format!("{method} {path}"),
+    };
+    if !sim.note_host(host, &endpoint) {
+        // What HTTP.sys answers before IIS sees a request for a host it has no binding for.
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/html; charset=us-ascii")],
+            "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error 400. The request hostname is invalid.</p>\r\n</BODY></HTML>\r\n",
+        )
+            .into_response();
+    }
+    let Some(route) = matched else {
         return not_found_route(&uri);
     };
     let route = match route {
@@ -138,6 +153,20 @@ enum Route {
     Shipments,
     Users(String),
     Products(String),
+    ProductCreate(String),
+    ProductGet(String, String),
+    ProductUpdate(String, String),
+    Categories(String),
+    CategoryCreate(String),
+    CategoryGet(String, String),
+    CategoryUpdate(String, String),
+    Stock(String),
+    StockUpdate(String),
+    UserCreate(String),
+    UserGet(String, String),
+    UserUpdate(String, String),
+    AddressBook(String, String),
+    AddressBookAdd(String, String),
 }
 
 impl Route {
@@ -146,30 +175,65 @@ impl Route {
         method: &Method,
         lower: &[String],
         raw: &[&str],
-    ) -> Option<Result<Route, Method>> {
+    ) -> Option<Result<Route, String>> {
         let l: Vec<&str> = lower.iter().map(String::as_str).collect();
         let own = |i: usize| raw[i].to_owned();
-        let (route, allowed) = match l.as_slice() {
-            ["v2", "authentication"] => (Route::Authenticate, Method::POST),
-            ["v2", "orders", "search"] => (Route::Search, Method::POST),
-            ["v2", "orders", "shipments"] => (Route::Shipments, Method::POST),
-            ["v2", "orders", _, "details"] => (Route::Details(own(2)), Method::GET),
-            ["v2", "orders", _, "items"] => (Route::Items(own(2)), Method::GET),
-            ["v2", "orders", _, "payments"] => (Route::Payments(own(2)), Method::GET),
+        let one = |m: Method, r: Route| vec![(m, r)];
+        let choices: Vec<(Method, Route)> = match l.as_slice() {
+            ["v2", "authentication"] => one(Method::POST, Route::Authenticate),
+            ["v2", "orders", "search"] => one(Method::POST, Route::Search),
+            ["v2", "orders", "shipments"] => one(Method::POST, Route::Shipments),
+            ["v2", "orders", _, "details"] => one(Method::GET, Route::Details(own(2))),
+            ["v2", "orders", _, "items"] => one(Method::GET, Route::Items(own(2))),
+            ["v2", "orders", _, "payments"] => one(Method::GET, Route::Payments(own(2))),
             ["v2", "orders", _, "item", _, "status"] => {
-                (Route::ItemStatus(own(2), own(4)), Method::GET)
+                one(Method::GET, Route::ItemStatus(own(2), own(4)))
             }
             ["v2", "orders", _, "item", _, "status", _] => {
-                (Route::SetItemStatus(own(2), own(4), own(6)), Method::PUT)
+                one(Method::PUT, Route::SetItemStatus(own(2), own(4), own(6)))
             }
-            ["site", _, "users"] => (Route::Users(own(1)), Method::GET),
-            ["site", _, "products"] => (Route::Products(own(1)), Method::GET),
+            ["site", _, "users"] => vec![
+                (Method::GET, Route::Users(own(1))),
+                (Method::POST, Route::UserCreate(own(1))),
+            ],
+            ["site", _, "users", _] => vec![
+                (Method::GET, Route::UserGet(own(1), own(3))),
+                (Method::PUT, Route::UserUpdate(own(1), own(3))),
+            ],
+            ["site", _, "addressbook", _] => vec![
+                (Method::GET, Route::AddressBook(own(1), own(3))),
+                (Method::POST, Route::AddressBookAdd(own(1), own(3))),
+            ],
+            ["site", _, "products"] => vec![
+                (Method::GET, Route::Products(own(1))),
+                (Method::POST, Route::ProductCreate(own(1))),
+            ],
+            ["site", _, "products", _] => vec![
+                (Method::GET, Route::ProductGet(own(1), own(3))),
+                (Method::PUT, Route::ProductUpdate(own(1), own(3))),
+            ],
+            ["site", _, "categories"] => vec![
+                (Method::GET, Route::Categories(own(1))),
+                (Method::POST, Route::CategoryCreate(own(1))),
+            ],
+            ["site", _, "categories", _] => vec![
+                (Method::GET, Route::CategoryGet(own(1), own(3))),
+                (Method::PUT, Route::CategoryUpdate(own(1), own(3))),
+            ],
+            ["site", _, "stockinventory"] => vec![
+                (Method::GET, Route::Stock(own(1))),
+                (Method::PUT, Route::StockUpdate(own(1))),
+            ],
             _ => return None,
         };
-        if *method == allowed {
-            Some(Ok(route))
-        } else {
-            Some(Err(allowed))
+        let allowed = choices
+            .iter()
+            .map(|(m, _)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        match choices.into_iter().find(|(m, _)| m == method) {
+            Some((_, r)) => Some(Ok(r)),
+            None => Some(Err(allowed)),
         }
     }
 
@@ -186,19 +250,33 @@ impl Route {
             Route::Shipments => "POST /api/v2/orders/shipments",
             Route::Users(_) => "GET /api/site/{site}/users",
             Route::Products(_) => "GET /api/site/{site}/products",
+            Route::ProductCreate(_) => "POST /api/site/{site}/products",
+            Route::ProductGet(..) => "GET /api/site/{site}/products/{id}",
+            Route::ProductUpdate(..) => "PUT /api/site/{site}/products/{id}",
+            Route::Categories(_) => "GET /api/site/{site}/categories",
+            Route::CategoryCreate(_) => "POST /api/site/{site}/categories",
+            Route::CategoryGet(..) => "GET /api/site/{site}/categories/{id}",
+            Route::CategoryUpdate(..) => "PUT /api/site/{site}/categories/{id}",
+            Route::Stock(_) => "GET /api/site/{site}/stockinventory",
+            Route::StockUpdate(_) => "PUT /api/site/{site}/stockinventory",
+            Route::UserCreate(_) => "POST /api/site/{site}/users",
+            Route::UserGet(..) => "GET /api/site/{site}/users/{userId}",
+            Route::UserUpdate(..) => "PUT /api/site/{site}/users/{userId}",
+            Route::AddressBook(..) => "GET /api/site/{site}/addressbook/{userId}",
+            Route::AddressBookAdd(..) => "POST /api/site/{site}/addressbook/{userId}",
         }
         .to_owned()
     }
 }
 
 /// Reads a JSON object's field case-insensitively, as .NET model binding does.
-fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
+pub(super) fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
     obj.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
+pub(super) fn text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -225,6 +303,7 @@ fn handle(
                     status_id: item.status.id().to_owned(),
                     status_name: item.status.name().to_owned(),
                     modified_date: format_millis(item.status_modified),
+                    notes: item.notes.as_deref().map(str::to_owned),
                 })
             }
             None => message(StatusCode::NOT_FOUND, "Order item not found"),
@@ -233,6 +312,20 @@ fn handle(
         Route::Shipments => shipments(sim, body),
         Route::Users(site) => users(sim, &site, query),
         Route::Products(site) => products(sim, &site, query),
+        Route::ProductCreate(site) => site_api::product_save(sim, &site, None, body),
+        Route::ProductGet(site, id) => site_api::product_get(sim, &site, &id),
+        Route::ProductUpdate(site, id) => site_api::product_save(sim, &site, Some(&id), body),
+        Route::Categories(site) => site_api::categories(sim, &site, query),
+        Route::CategoryCreate(site) => site_api::category_save(sim, &site, None, body),
+        Route::CategoryGet(site, id) => site_api::category_get(sim, &site, &id),
+        Route::CategoryUpdate(site, id) => site_api::category_save(sim, &site, Some(&id), body),
+        Route::Stock(site) => site_api::stock(sim, &site, query),
+        Route::StockUpdate(site) => site_api::stock_update(sim, &site, body),
+        Route::UserCreate(site) => site_api::user_save(sim, &site, None, body),
+        Route::UserGet(site, id) => site_api::user_get(sim, &site, &id),
+        Route::UserUpdate(site, id) => site_api::user_save(sim, &site, Some(&id), body),
+        Route::AddressBook(site, id) => site_api::address_book(sim, &site, &id),
+        Route::AddressBookAdd(site, id) => site_api::address_book_add(sim, &site, &id, body),
     }
 }
 
@@ -364,7 +457,7 @@ fn parse_filters(body: &[u8]) -> Result<Vec<Filter>, String> {
     Ok(out)
 }
 
-fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
+pub(super) fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
     let bad = |m: &str| message(StatusCode::BAD_REQUEST, m);
     let page = match query.get("pagenumber") {
         Some(p) => p
@@ -442,27 +535,29 @@ fn set_item_status(
     let Some(status) = ItemStatus::parse(s) else {
         return message(StatusCode::BAD_REQUEST, &format!("Invalid status '{s}'."));
     };
-    let mut d = sim.write();
-    let Some(o) = d.order(number) else {
-        return message(StatusCode::NOT_FOUND, "Order not found");
-    };
-    let Some(k) = d.item_index(o, i) else {
-        return message(StatusCode::NOT_FOUND, "Order item not found");
-    };
-    let stamp = d.change_stamp();
-    let first = d.first_number;
-    let o = &mut d.orders[(number - first) as usize];
-    let item = &mut o.items[k];
-    item.status = status;
-    item.status_modified = stamp;
-    if status != ItemStatus::Pending {
-        item.files_pending = false;
-    }
-    if let Some(notes) = query.get("notes") {
-        item.notes = Some(notes.clone().into_boxed_str());
-    }
-    d.set_modified(number, stamp);
-    ok_json(&json!({ "Message": "Status updated" }))
+    sim.mutate(|d| {
+        let Some(o) = d.order(number) else {
+            return message(StatusCode::NOT_FOUND, "Order not found");
+        };
+        let Some(k) = d.item_index(o, i) else {
+            return message(StatusCode::NOT_FOUND, "Order item not found");
+        };
+        let stamp = d.change_stamp();
+        let first = d.first_number;
+        let o = &mut d.orders[(number - first) as usize];
+        let item = &mut o.items[k];
+        item.status = status;
+        item.status_modified = stamp;
+        if status != ItemStatus::Pending {
+            item.files_pending = false;
+        }
+        if let Some(notes) = query.get("notes") {
+            item.notes = Some(notes.clone().into_boxed_str());
+        }
+        d.set_modified(number, stamp);
+        d.raise_item(WebhookEvent::OrderItemStatusChanged, number, k);
+        ok_json(&json!({ "Message": "Status updated" }))
+    })
 }
 
 fn shipments(sim: &PresseroSim, body: &[u8]) -> Response {
@@ -487,38 +582,50 @@ fn shipments(sim: &PresseroSim, body: &[u8]) -> Response {
         }
         _ => return message(StatusCode::BAD_REQUEST, "OrderItemIds is required."),
     };
-    let mut d = sim.write();
-    let Some(o) = d.order(number) else {
-        return message(StatusCode::NOT_FOUND, "Order not found");
-    };
-    let mut indexes = Vec::new();
-    for r in &refs {
-        match d.item_index(o, r) {
-            Some(k) => indexes.push(k),
-            None => return message(StatusCode::NOT_FOUND, "Order item not found"),
+    sim.mutate(|d| {
+        let Some(o) = d.order(number) else {
+            return message(StatusCode::NOT_FOUND, "Order not found");
+        };
+        let mut indexes = Vec::new();
+        for r in &refs {
+            match d.item_index(o, r) {
+                Some(k) => indexes.push(k),
+                None => return message(StatusCode::NOT_FOUND, "Order item not found"),
+            }
         }
-    }
-    let stamp = d.change_stamp();
-    d.shipments += 1;
-    let shipment_no = d.shipments as u64;
-    let seed = d.seed;
-    let first = d.first_number;
-    let o = &mut d.orders[(number - first) as usize];
-    for k in indexes {
-        let item = &mut o.items[k];
-        item.status = ItemStatus::Shipped;
-        item.status_modified = stamp;
-        item.tracking = Some(Box::new(Tracking {
-            carrier: carrier.clone(),
-            tracking_number: tracking.clone(),
-            ship_date: format_millis(stamp),
-        }));
-    }
-    d.set_modified(number, stamp);
-    ok_json(&json!({ "ShipmentId": super::generator::stable_uuid(seed, 7, shipment_no) }))
+        let stamp = d.change_stamp();
+        d.shipments += 1;
+        let shipment_no = d.shipments as u64;
+        let seed = d.seed;
+        let first = d.first_number;
+        let o = &mut d.orders[(number - first) as usize];
+        let mut moved = Vec::new();
+        for &k in &indexes {
+            let item = &mut o.items[k];
+            if item.status != ItemStatus::Shipped {
+                moved.push(k);
+            }
+            item.status = ItemStatus::Shipped;
+            item.status_modified = stamp;
+            item.files_pending = false;
+            item.tracking = Some(Box::new(Tracking {
+                carrier: carrier.clone(),
+                tracking_number: tracking.clone(),
+                ship_date: format_millis(stamp),
+            }));
+        }
+        d.set_modified(number, stamp);
+        for &k in &indexes {
+            d.raise_item(WebhookEvent::OrderItemUpdated, number, k);
+        }
+        for k in moved {
+            d.raise_item(WebhookEvent::OrderItemStatusChanged, number, k);
+        }
+        ok_json(&json!({ "ShipmentId": super::generator::stable_uuid(seed, 7, shipment_no) }))
+    })
 }
 
-fn site_index(d: &super::PresseroData, site: &str) -> Option<usize> {
+pub(super) fn site_index(d: &super::PresseroData, site: &str) -> Option<usize> {
     d.sites
         .iter()
         .position(|s| s.domain.eq_ignore_ascii_case(site.trim()))
@@ -549,15 +656,7 @@ fn users(sim: &PresseroSim, site: &str, query: &HashMap<String, String>) -> Resp
         .iter()
         .skip(page * size)
         .take(size)
-        .map(|u| UserView {
-            user_id: u.id,
-            email: u.email.clone(),
-            first_name: u.first_name.clone(),
-            last_name: u.last_name.clone(),
-            business: u.business.clone(),
-            phone: u.phone.clone(),
-            site_name: d.sites[si].domain.to_owned(),
-        })
+        .map(|u| d.user_view(u))
         .collect();
     ok_json(&Page {
         items,
@@ -567,9 +666,9 @@ fn users(sim: &PresseroSim, site: &str, query: &HashMap<String, String>) -> Resp
 
 fn products(sim: &PresseroSim, site: &str, query: &HashMap<String, String>) -> Response {
     let d = sim.read();
-    if site_index(&d, site).is_none() {
+    let Some(si) = site_index(&d, site) else {
         return message(StatusCode::NOT_FOUND, "Site not found");
-    }
+    };
     let (page, size) = match paging(query) {
         Ok(p) => p,
         Err(r) => return r,
@@ -580,21 +679,14 @@ fn products(sim: &PresseroSim, site: &str, query: &HashMap<String, String>) -> R
     let matching: Vec<&Product> = d
         .products
         .iter()
+        .filter(|p| p.site.is_none_or(|s| s as usize == si))
         .filter(|p| include_deleted || !p.deleted)
         .collect();
     let items = matching
         .iter()
         .skip(page * size)
         .take(size)
-        .map(|p| ProductView {
-            product_id: p.id,
-            name: p.name.clone(),
-            product_code: p.code.clone(),
-            sku: p.sku.clone(),
-            category_name: p.category.to_owned(),
-            price: money(p.unit_price_centicents / 100),
-            is_deleted: p.deleted,
-        })
+        .map(|p| d.product_view(p, si))
         .collect();
     ok_json(&Page {
         items,
@@ -633,6 +725,12 @@ struct SearchHookBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct StrictBody {
+    reject_unknown_hosts: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TokenLimitBody {
     max_uses: Option<u64>,
 }
@@ -662,6 +760,25 @@ fn status_json(sim: &PresseroSim) -> Value {
         "max_concurrency": core.max_concurrency(),
         "faults": core.faults(),
         "fault_stats": core.fault_stats(),
+        "webhooks": webhooks_json(sim),
+        "hosts": sim.host_counts(),
+    })
+}
+
+fn webhooks_json(sim: &PresseroSim) -> Value {
+    let subs: Vec<Value> = sim
+        .webhook_subscriptions()
+        .into_iter()
+        .map(|(id, s)| json!({ "id": id, "subscriber": s }))
+        .collect();
+    let deliveries = sim.webhook_deliveries();
+    json!({
+        "subscriptions": subs,
+        "settings": sim.webhook_settings(),
+        "pending": sim.webhooks_pending(),
+        "delivered": deliveries.iter().filter(|d| d.delivered).count(),
+        "failed": deliveries.iter().filter(|d| !d.delivered && !d.dropped).count(),
+        "dropped": deliveries.iter().filter(|d| d.dropped).count(),
     })
 }
 
@@ -715,6 +832,45 @@ fn control(sim: &PresseroSim, method: &Method, path: &[&str], body: &[u8]) -> Re
             });
             Ok(ok_json(&json!({ "page": h.page })))
         }
+        ("GET", ["pressero", "webhooks"]) => Ok(ok_json(&webhooks_json(sim))),
+        ("POST", ["pressero", "webhooks"]) => {
+            let sub: super::WebhookSubscriber = parse_required(body)?;
+            let id = sim
+                .subscribe_webhook(sub)
+                .map_err(|e| control_error(StatusCode::BAD_REQUEST, e))?;
+            Ok(ok_json(&json!({ "id": id })))
+        }
+        ("DELETE", ["pressero", "webhooks", id]) => {
+            let id: u64 = id
+                .parse()
+                .map_err(|_| control_error(StatusCode::BAD_REQUEST, "subscription id"))?;
+            if sim.unsubscribe_webhook(id) {
+                Ok(ok_json(&json!({ "removed": id })))
+            } else {
+                Err(control_error(StatusCode::NOT_FOUND, "no such subscription"))
+            }
+        }
+        ("GET", ["pressero", "webhooks", "deliveries"]) => Ok(ok_json(&sim.webhook_deliveries())),
+        ("GET", ["pressero", "webhooks", "settings"]) => Ok(ok_json(&sim.webhook_settings())),
+        ("PUT", ["pressero", "webhooks", "settings"]) => {
+            let s: super::WebhookSettings = parse_body(body)?;
+            sim.set_webhook_settings(s)
+                .map_err(|e| control_error(StatusCode::BAD_REQUEST, e))?;
+            Ok(ok_json(&sim.webhook_settings()))
+        }
+        ("PUT", ["pressero", "hosts", "strict"]) => {
+            let b: StrictBody = parse_required(body)?;
+            sim.set_reject_unknown_hosts(b.reject_unknown_hosts);
+            Ok(ok_json(
+                &json!({ "reject_unknown_hosts": b.reject_unknown_hosts }),
+            ))
+        }
+        ("GET", ["pressero", "hosts"]) => Ok(ok_json(&json!({
+            "counts": sim.host_counts(),
+            "last": sim.last_host(),
+            "last_data_centre": sim.last_data_centre(),
+            "recent": sim.host_log(),
+        }))),
         _ => Err(control_error(
             StatusCode::NOT_FOUND,
             "no such control endpoint",

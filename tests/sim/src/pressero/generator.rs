@@ -14,7 +14,7 @@ const KIND_USER: u64 = 1;
 const KIND_ORDER: u64 = 2;
 const KIND_ID: u64 = 3;
 
-fn mix(seed: u64, kind: u64, index: u64) -> u64 {
+pub(crate) fn mix(seed: u64, kind: u64, index: u64) -> u64 {
     // splitmix64 over the three inputs: cheap, well spread, stable across versions.
     let mut z = seed
         .wrapping_add(kind.wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -45,6 +45,8 @@ pub mod ns {
     pub const USER: u64 = 3;
     pub const PRODUCT: u64 = 4;
     pub const SITE: u64 = 5;
+    pub const CATEGORY: u64 = 6;
+    pub const ADDRESS: u64 = 8;
 }
 
 const FIRST: &[&str] = &[
@@ -285,9 +287,67 @@ pub fn catalogue(seed: u64) -> Vec<Product> {
             quantities,
             // A couple of discontinued products: old orders still reference them.
             deleted: i == 2 || i == 21,
+            site: None,
+            active: true,
+            category_ids: Vec::new(),
+            integration_data: None,
+            // Every third product has tracked stock, sized to what it sells in.
+            stock: (i % 3 == 0).then(|| {
+                let r = mix(seed, 13, i as u64);
+                if quantities.first() == Some(&100) {
+                    Stock {
+                        on_hand: 20_000 + (r % 30_000) as i64,
+                        threshold: 5_000,
+                    }
+                } else {
+                    Stock {
+                        on_hand: 50 + (r % 150) as i64,
+                        threshold: 10,
+                    }
+                }
+            }),
+            modified: 0,
         })
         .collect()
 }
+
+/// Per site: a Root category, and under it one category per catalogue category name.
+pub fn categories(seed: u64, sites: &[Site], products: &[Product], at: Millis) -> Vec<Category> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for p in products {
+        if !names.contains(&p.category) {
+            names.push(p.category);
+        }
+    }
+    let mut out = Vec::new();
+    for (si, _) in sites.iter().enumerate() {
+        let root = stable_uuid(seed, ns::CATEGORY, si as u64 * 1024);
+        out.push(Category {
+            id: root,
+            site: si as u8,
+            name: ROOT_CATEGORY.to_owned(),
+            parent: None,
+            active: true,
+            integration_data: None,
+            modified: at,
+        });
+        for (k, name) in names.iter().enumerate() {
+            out.push(Category {
+                id: stable_uuid(seed, ns::CATEGORY, si as u64 * 1024 + k as u64 + 1),
+                site: si as u8,
+                name: (*name).to_owned(),
+                parent: Some(root),
+                active: true,
+                integration_data: None,
+                modified: at,
+            });
+        }
+    }
+    out
+}
+
+/// The name of every site's top category.
+pub const ROOT_CATEGORY: &str = "Root";
 
 fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
     &xs[rng.random_range(0..xs.len())]
@@ -454,6 +514,10 @@ pub fn users(seed: u64, count: usize) -> Vec<User> {
             business,
             address,
             alt_address,
+            integration_data: None,
+            book: Vec::new(),
+            default_book: None,
+            modified: 0,
         });
     }
     out

@@ -3,6 +3,8 @@
 mod api;
 pub mod generator;
 pub mod model;
+mod site_api;
+pub mod webhooks;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -15,6 +17,21 @@ use crate::core::{lock, RunningSim, SimCore, Simulator};
 use crate::{FaultConfig, SimError};
 use generator::{ns, stable_uuid};
 use model::*;
+pub use webhooks::{
+    message_hash, WebhookDelivery, WebhookEvent, WebhookSettings, WebhookSubscriber,
+};
+use webhooks::{PendingEvent, WebhookHub};
+
+/// The data-centre host names of the reference (Chicago, Singapore, Amsterdam). The simulator
+/// answers requests naming any of them (or a loopback address) in `Host`.
+pub const DATA_CENTRE_HOSTS: [(&str, &str); 3] = [
+    ("chicago", "admin.chi.v6.pressero.com"),
+    ("singapore", "admin.sg.v6.pressero.com"),
+    ("amsterdam", "admin.ams.v6.pressero.com"),
+];
+
+/// The loopback host names the simulator also answers to.
+pub const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 
 /// The credentials the simulator accepts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +82,17 @@ pub struct PresseroConfig {
     pub token_max_uses: Option<u64>,
     /// Faults from the start.
     pub faults: FaultConfig,
+    /// Webhook subscribers registered from the start (each URL must be loopback).
+    pub webhooks: Vec<WebhookSubscriber>,
+    /// Share of webhook events dropped without delivery (0..=1): the lost-webhook fault.
+    pub webhook_drop_rate: f64,
+    /// HTTP attempts per webhook before it is recorded as failed.
+    pub webhook_max_attempts: u32,
+    /// Delay before the first webhook retry (doubled after each).
+    pub webhook_retry_delay_ms: u64,
+    /// Refuse (400, as HTTP.sys) a `Host` that is neither a data-centre name nor loopback.
+    /// Off by default: older tests name arbitrary hosts; the host is recorded either way.
+    pub reject_unknown_hosts: bool,
 }
 
 impl Default for PresseroConfig {
@@ -80,6 +108,21 @@ impl Default for PresseroConfig {
             token_ttl_secs: 20 * 60,
             token_max_uses: None,
             faults: FaultConfig::default(),
+            webhooks: Vec::new(),
+            webhook_drop_rate: 0.0,
+            webhook_max_attempts: 3,
+            webhook_retry_delay_ms: 200,
+            reject_unknown_hosts: false,
+        }
+    }
+}
+
+impl PresseroConfig {
+    fn webhook_settings(&self) -> WebhookSettings {
+        WebhookSettings {
+            drop_rate: self.webhook_drop_rate,
+            max_attempts: self.webhook_max_attempts,
+            retry_delay_ms: self.webhook_retry_delay_ms,
         }
     }
 }
@@ -118,6 +161,25 @@ pub struct PresseroCounts {
     pub tokens: usize,
     /// Shipments posted.
     pub shipments: usize,
+    /// Product categories (every site's Root included).
+    pub categories: usize,
+    /// Webhook subscriptions.
+    pub webhook_subscriptions: usize,
+    /// Webhook deliveries recorded (delivered, failed or dropped).
+    pub webhook_deliveries: usize,
+}
+
+/// One request's `Host`, as recorded for inspection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HostRecord {
+    /// The host name without port, lower-case (empty when the request named none).
+    pub host: String,
+    /// The endpoint key (or the path, for requests refused for their host).
+    pub endpoint: String,
+    /// True when the host is a data-centre name or loopback.
+    pub known: bool,
+    /// False when the simulator refused the request for its host (400, like HTTP.sys).
+    pub accepted: bool,
 }
 
 pub(crate) struct PresseroData {
@@ -133,6 +195,9 @@ pub(crate) struct PresseroData {
     /// Latest stamp handed out (generated or changed).
     pub latest: Millis,
     pub shipments: usize,
+    pub categories: Vec<Category>,
+    /// Webhook events raised by changes, sent once the data lock is released.
+    pub(crate) outbox: Vec<PendingEvent>,
 }
 
 impl PresseroData {
@@ -142,8 +207,15 @@ impl PresseroData {
             .unwrap_or((cfg.orders / 4).clamp(20, 10_000))
             .max(1);
         let sites = generator::sites(seed);
-        let products = generator::catalogue(seed);
-        let users = generator::users(seed, user_count);
+        let mut products = generator::catalogue(seed);
+        let mut users = generator::users(seed, user_count);
+        for p in &mut products {
+            p.modified = cfg.base_time;
+        }
+        for u in &mut users {
+            u.modified = cfg.base_time;
+        }
+        let categories = generator::categories(seed, &sites, &products, cfg.base_time);
         let mut data = PresseroData {
             seed,
             sites,
@@ -155,6 +227,8 @@ impl PresseroData {
             by_modified: BTreeSet::new(),
             latest: cfg.base_time,
             shipments: 0,
+            categories,
+            outbox: Vec::new(),
         };
         let ctx = generator::OrderContext {
             seed,
@@ -215,13 +289,14 @@ impl PresseroData {
             OrderChange::Auto => OrderChange::ShipTo,
             c => c,
         };
+        let mut moved_item = None;
         match change {
             OrderChange::Payment => {
                 o.payment_status = PaymentStatus::Paid;
                 o.paid_at = Some(stamp);
             }
             OrderChange::ItemStatus => {
-                if let Some(item) = o.items.iter_mut().find(|i| {
+                if let Some((k, item)) = o.items.iter_mut().enumerate().find(|(_, i)| {
                     !matches!(
                         i.status,
                         ItemStatus::Completed | ItemStatus::Cancelled | ItemStatus::Denied
@@ -235,13 +310,100 @@ impl PresseroData {
                     };
                     item.files_pending = false;
                     item.status_modified = stamp;
+                    moved_item = Some(k);
                 }
             }
             OrderChange::ShipTo => o.ship_revision = o.ship_revision.wrapping_add(1),
             OrderChange::ModifiedOnly | OrderChange::Auto => {}
         }
         self.set_modified(number, stamp);
+        match change {
+            OrderChange::Payment => self.raise_order(WebhookEvent::PaymentReceived, number),
+            OrderChange::ItemStatus => match moved_item {
+                Some(k) => self.raise_item(WebhookEvent::OrderItemStatusChanged, number, k),
+                None => self.raise_order(WebhookEvent::OrderUpdated, number),
+            },
+            _ => self.raise_order(WebhookEvent::OrderUpdated, number),
+        }
         Ok(stamp)
+    }
+
+    /// Queues a webhook event about the site `site`.
+    pub(crate) fn raise(&mut self, event: WebhookEvent, site: usize, data: serde_json::Value) {
+        let Some(s) = self.sites.get(site) else {
+            return;
+        };
+        self.outbox.push(PendingEvent {
+            event,
+            site_id: s.id,
+            site_domain: s.domain.to_owned(),
+            data,
+        });
+    }
+
+    /// Queues an order-level event; `Data` is the order summary (plus payments for
+    /// `PaymentReceived`), so a receiver can act without a call, or re-read the order.
+    pub(crate) fn raise_order(&mut self, event: WebhookEvent, number: u64) {
+        let Some(o) = self.order(number) else { return };
+        let mut data = serde_json::to_value(self.summary(o)).unwrap_or_default();
+        if event == WebhookEvent::PaymentReceived {
+            data["Payments"] = serde_json::to_value(self.payments(o)).unwrap_or_default();
+        }
+        let site = o.site as usize;
+        self.raise(event, site, data);
+    }
+
+    /// Queues an item-level event; `Data` is the item as `GET …/items` shows it.
+    pub(crate) fn raise_item(&mut self, event: WebhookEvent, number: u64, k: usize) {
+        let Some(o) = self.order(number) else { return };
+        let Some(item) = self.items(o).into_iter().nth(k) else {
+            return;
+        };
+        let data = serde_json::to_value(item).unwrap_or_default();
+        let site = o.site as usize;
+        self.raise(event, site, data);
+    }
+
+    /// Sets a product's stock; raises `LowInventory` on every site offering it when the
+    /// quantity falls from at-or-above the threshold to below it.
+    pub(crate) fn set_stock(&mut self, product: usize, stock: Option<Stock>) {
+        let Some(p) = self.products.get_mut(product) else {
+            return;
+        };
+        let before = p.stock;
+        p.stock = stock;
+        let crossed = match (before, stock) {
+            (Some(b), Some(a)) => b.on_hand >= b.threshold && a.on_hand < a.threshold,
+            (None, Some(a)) => a.on_hand < a.threshold,
+            _ => false,
+        };
+        if crossed {
+            let sites: Vec<usize> = match p.site {
+                Some(s) => vec![s as usize],
+                None => (0..self.sites.len()).collect(),
+            };
+            for site in sites {
+                let row = self.stock_view(product);
+                self.raise(
+                    WebhookEvent::LowInventory,
+                    site,
+                    serde_json::to_value(row).unwrap_or_default(),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn stock_view(&self, product: usize) -> StockView {
+        let p = &self.products[product];
+        StockView {
+            product_id: p.id,
+            product_name: p.name.clone(),
+            product_code: p.code.clone(),
+            sku: p.sku.clone(),
+            track_inventory: p.stock.is_some(),
+            quantity_on_hand: p.stock.map_or(0, |s| s.on_hand),
+            low_stock_threshold: p.stock.map_or(0, |s| s.threshold),
+        }
     }
 
     /// Generates `count` more orders, dated now.
@@ -268,8 +430,21 @@ impl PresseroData {
                 }
             }
             self.by_modified.insert((stamp, number));
+            // Tracked stock goes down by what the new order takes.
+            let taken: Vec<(usize, i64)> = o
+                .items
+                .iter()
+                .map(|i| (i.product as usize, i64::from(i.quantity)))
+                .collect();
             self.orders.push(o);
             numbers.push(number);
+            self.raise_order(WebhookEvent::OrderPlaced, number);
+            for (product, quantity) in taken {
+                if let Some(mut st) = self.products.get(product).and_then(|p| p.stock) {
+                    st.on_hand = (st.on_hand - quantity).max(0);
+                    self.set_stock(product, Some(st));
+                }
+            }
         }
         numbers
     }
@@ -346,6 +521,68 @@ impl PresseroData {
         }
     }
 
+    /// A user as `site/{site}/users` serves it.
+    pub fn user_view(&self, u: &User) -> UserView {
+        UserView {
+            user_id: u.id,
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            business: u.business.clone(),
+            phone: u.phone.clone(),
+            site_name: self.sites[u.site as usize].domain.to_owned(),
+            integration_data: u.integration_data.clone(),
+            modified_date: stamp(u.modified),
+        }
+    }
+
+    /// The category ids a product shows on site `si`.
+    pub fn product_category_ids(&self, p: &Product, si: usize) -> Vec<uuid::Uuid> {
+        if !p.category_ids.is_empty() {
+            return p.category_ids.clone();
+        }
+        self.categories
+            .iter()
+            .find(|c| c.site as usize == si && c.parent.is_some() && c.name == p.category)
+            .map(|c| vec![c.id])
+            .unwrap_or_default()
+    }
+
+    /// A product as `site/{site}/products` serves it on site `si`.
+    pub fn product_view(&self, p: &Product, si: usize) -> ProductView {
+        let category_ids = self.product_category_ids(p, si);
+        let category_name = category_ids
+            .first()
+            .and_then(|id| self.categories.iter().find(|c| c.id == *id))
+            .map_or_else(|| p.category.to_owned(), |c| c.name.clone());
+        ProductView {
+            product_id: p.id,
+            name: p.name.clone(),
+            product_code: p.code.clone(),
+            sku: p.sku.clone(),
+            category_name,
+            price: money(p.unit_price_centicents / 100),
+            is_deleted: p.deleted,
+            is_active: p.active,
+            category_ids,
+            integration_data: p.integration_data.clone(),
+            modified_date: stamp(p.modified),
+        }
+    }
+
+    /// A category as `site/{site}/categories` serves it.
+    pub fn category_view(&self, c: &Category) -> CategoryView {
+        CategoryView {
+            category_id: c.id,
+            name: c.name.clone(),
+            parent_id: c.parent,
+            is_root: c.parent.is_none(),
+            is_active: c.active,
+            integration_data: c.integration_data.clone(),
+            modified_date: stamp(c.modified),
+        }
+    }
+
     pub fn item_id(&self, o: &Order, index: usize) -> uuid::Uuid {
         stable_uuid(self.seed, ns::ITEM, o.number * 64 + index as u64)
     }
@@ -385,6 +622,7 @@ impl PresseroData {
                     workflow_stage_id: i.status.workflow_stage_id(),
                     status_id: i.status.id().to_owned(),
                     files_pending: i.files_pending,
+                    notes: i.notes.as_deref().map(str::to_owned),
                 }
             })
             .collect()
@@ -446,7 +684,20 @@ pub struct PresseroSim {
     tokens: Mutex<HashMap<String, Token>>,
     token_max_uses: Mutex<Option<u64>>,
     search_hooks: Mutex<Vec<(u64, SearchHook)>>,
+    hooks: WebhookHub,
+    hosts: Mutex<HostLog>,
+    reject_unknown_hosts: std::sync::atomic::AtomicBool,
 }
+
+/// The `Host` of the latest requests (bounded) and a count per host.
+#[derive(Default)]
+struct HostLog {
+    recent: std::collections::VecDeque<HostRecord>,
+    counts: std::collections::BTreeMap<String, u64>,
+}
+
+/// How many recent `Host` records are kept.
+const HOST_LOG_LEN: usize = 4096;
 
 impl Simulator for PresseroSim {
     const BASE_PATH: &'static str = "/api/";
@@ -535,6 +786,15 @@ impl PresseroSim {
                 "first order number must be > 0".into(),
             ));
         }
+        cfg.webhook_settings().validate()?;
+        let hooks = WebhookHub::new(
+            cfg.seed,
+            cfg.credentials.subscriber_id.clone(),
+            cfg.webhook_settings(),
+        );
+        for sub in &cfg.webhooks {
+            hooks.subscribe(sub.clone())?;
+        }
         let data = PresseroData::generate(&cfg, cfg.seed);
         Ok(PresseroSim {
             core: SimCore::new(cfg.seed, cfg.faults.clone()),
@@ -542,8 +802,140 @@ impl PresseroSim {
             tokens: Mutex::new(HashMap::new()),
             token_max_uses: Mutex::new(cfg.token_max_uses),
             search_hooks: Mutex::new(Vec::new()),
+            hooks,
+            hosts: Mutex::new(HostLog::default()),
+            reject_unknown_hosts: std::sync::atomic::AtomicBool::new(cfg.reject_unknown_hosts),
             config: cfg,
         })
+    }
+
+    /// Runs a change under the write lock, then sends the webhooks it raised.
+    pub(crate) fn mutate<R>(&self, f: impl FnOnce(&mut PresseroData) -> R) -> R {
+        let (r, events) = {
+            let mut d = self.write();
+            let r = f(&mut d);
+            (r, std::mem::take(&mut d.outbox))
+        };
+        self.hooks.emit(events);
+        r
+    }
+
+    /// Registers a webhook subscriber; returns its subscription id.
+    pub fn subscribe_webhook(&self, sub: WebhookSubscriber) -> Result<u64, SimError> {
+        self.hooks.subscribe(sub)
+    }
+
+    /// Removes a subscription; false when there was none with that id.
+    pub fn unsubscribe_webhook(&self, id: u64) -> bool {
+        self.hooks.unsubscribe(id)
+    }
+
+    /// The subscriptions, with their ids.
+    pub fn webhook_subscriptions(&self) -> Vec<(u64, WebhookSubscriber)> {
+        self.hooks.subscriptions()
+    }
+
+    /// Every webhook delivery recorded so far (delivered, failed after retries, or dropped), in
+    /// the order they finished.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.hooks.deliveries()
+    }
+
+    /// Webhooks queued or being sent.
+    pub fn webhooks_pending(&self) -> usize {
+        self.hooks.pending()
+    }
+
+    /// Waits until no webhook is queued or in flight (or `timeout` passes); true when idle.
+    pub async fn wait_webhooks_idle(&self, timeout: std::time::Duration) -> bool {
+        let end = tokio::time::Instant::now() + timeout;
+        while self.hooks.pending() > 0 {
+            if tokio::time::Instant::now() >= end {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    /// The webhook delivery settings in force.
+    pub fn webhook_settings(&self) -> WebhookSettings {
+        self.hooks.settings()
+    }
+
+    /// Replaces the webhook delivery settings.
+    pub fn set_webhook_settings(&self, settings: WebhookSettings) -> Result<(), SimError> {
+        self.hooks.set_settings(settings)
+    }
+
+    /// Sets the share of webhook events dropped without delivery (the lost-webhook fault).
+    pub fn set_webhook_drop_rate(&self, rate: f64) -> Result<(), SimError> {
+        let mut s = self.hooks.settings();
+        s.drop_rate = rate;
+        self.hooks.set_settings(s)
+    }
+
+    /// Checks a request's `Host` (the three data-centre names and loopback are accepted) and
+    /// records it. Returns false when the host is refused.
+    pub(crate) fn note_host(&self, host: Option<&str>, endpoint: &str) -> bool {
+        let name = host
+            .map(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                // Strip the port; a bracketed IPv6 literal keeps its brackets.
+                match h.strip_prefix('[').and_then(|rest| rest.find(']')) {
+                    Some(end) => h[..end + 2].to_owned(),
+                    None => h.split(':').next().unwrap_or_default().to_owned(),
+                }
+            })
+            .unwrap_or_default();
+        let known = DATA_CENTRE_HOSTS.iter().any(|(_, h)| *h == name)
+            || LOOPBACK_HOSTS.contains(&name.as_str());
+        let accepted = known
+            || !self
+                .reject_unknown_hosts
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let mut log = lock(&self.hosts);
+        *log.counts.entry(name.clone()).or_insert(0) += 1;
+        if log.recent.len() >= HOST_LOG_LEN {
+            log.recent.pop_front();
+        }
+        log.recent.push_back(HostRecord {
+            host: name,
+            endpoint: endpoint.to_owned(),
+            known,
+            accepted,
+        });
+        accepted
+    }
+
+    /// Turns refusing unknown hosts on or off (see [`PresseroConfig::reject_unknown_hosts`]).
+    pub fn set_reject_unknown_hosts(&self, on: bool) {
+        self.reject_unknown_hosts
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Requests per `Host` name (port stripped, lower-case), refused ones included.
+    pub fn host_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        lock(&self.hosts).counts.clone()
+    }
+
+    /// The latest API requests' hosts, oldest first (the last 4,096).
+    pub fn host_log(&self) -> Vec<HostRecord> {
+        lock(&self.hosts).recent.iter().cloned().collect()
+    }
+
+    /// The `Host` of the latest API request.
+    pub fn last_host(&self) -> Option<String> {
+        lock(&self.hosts).recent.back().map(|r| r.host.clone())
+    }
+
+    /// The data centre (`chicago`, `singapore`, `amsterdam`) the latest request named, if any.
+    pub fn last_data_centre(&self) -> Option<&'static str> {
+        let host = self.last_host()?;
+        DATA_CENTRE_HOSTS
+            .iter()
+            .find(|(_, h)| *h == host)
+            .map(|(dc, _)| *dc)
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, PresseroData> {
@@ -575,6 +967,9 @@ impl PresseroSim {
             products: d.products.len(),
             tokens: lock(&self.tokens).len(),
             shipments: d.shipments,
+            categories: d.categories.len(),
+            webhook_subscriptions: self.hooks.subscriptions().len(),
+            webhook_deliveries: self.hooks.deliveries().len(),
         }
     }
 
@@ -595,12 +990,13 @@ impl PresseroSim {
         number: u64,
         change: OrderChange,
     ) -> Result<chrono::DateTime<chrono::Utc>, SimError> {
-        self.write().change_order(number, change).map(to_datetime)
+        self.mutate(|d| d.change_order(number, change))
+            .map(to_datetime)
     }
 
     /// Adds `count` new orders dated now; returns their numbers.
     pub fn add_orders(&self, count: usize) -> Vec<u64> {
-        self.write().add_orders(count)
+        self.mutate(|d| d.add_orders(count))
     }
 
     /// The details answer of an order, as JSON.
@@ -690,6 +1086,13 @@ impl PresseroSim {
         lock(&self.tokens).clear();
         lock(&self.search_hooks).clear();
         *lock(&self.token_max_uses) = self.config.token_max_uses;
+        self.hooks.clear(self.config.webhook_settings());
+        for sub in &self.config.webhooks {
+            // Checked when the simulator was built.
+            let _ = self.hooks.subscribe(sub.clone());
+        }
+        *lock(&self.hosts) = HostLog::default();
+        self.set_reject_unknown_hosts(self.config.reject_unknown_hosts);
         self.core.reset();
     }
 

@@ -139,6 +139,7 @@ pub struct Product {
     pub name: String,
     pub code: String,
     pub sku: String,
+    /// Category name of the generated catalogue (resolved per site to a category id).
     pub category: &'static str,
     /// Price of one unit, in hundredths of a cent, so small unit prices stay exact.
     pub unit_price_centicents: i64,
@@ -146,6 +147,74 @@ pub struct Product {
     pub quantities: &'static [u32],
     /// Deleted products are hidden unless `includeDeleted=true`.
     pub deleted: bool,
+    /// `None`: the generated catalogue, offered on every site; `Some(site)`: created there.
+    pub site: Option<u8>,
+    /// `IsActive`.
+    pub active: bool,
+    /// Explicit `CategoryIds`; empty = the category named `category` on the viewing site.
+    pub category_ids: Vec<uuid::Uuid>,
+    /// `IntegrationData`: free text an integration keeps on the product.
+    pub integration_data: Option<String>,
+    /// Stock, when the product's inventory is tracked.
+    pub stock: Option<Stock>,
+    pub modified: Millis,
+}
+
+/// Tracked stock of a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stock {
+    pub on_hand: i64,
+    /// `LowInventory` fires when `on_hand` falls below this.
+    pub threshold: i64,
+}
+
+/// A product category of a site.
+#[derive(Clone, Debug)]
+pub struct Category {
+    pub id: uuid::Uuid,
+    pub site: u8,
+    pub name: String,
+    /// `None` only for the site's Root.
+    pub parent: Option<uuid::Uuid>,
+    pub active: bool,
+    pub integration_data: Option<String>,
+    pub modified: Millis,
+}
+
+/// A category as served by `site/{site}/categories`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CategoryView {
+    pub category_id: uuid::Uuid,
+    pub name: String,
+    pub parent_id: Option<uuid::Uuid>,
+    pub is_root: bool,
+    pub is_active: bool,
+    pub integration_data: Option<String>,
+    pub modified_date: String,
+}
+
+/// A stock row as served by `site/{site}/StockInventory`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StockView {
+    pub product_id: uuid::Uuid,
+    pub product_name: String,
+    pub product_code: String,
+    pub sku: String,
+    pub track_inventory: bool,
+    pub quantity_on_hand: i64,
+    pub low_stock_threshold: i64,
+}
+
+/// An address-book entry as served by `site/{site}/Addressbook/{userId}`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BookEntryView {
+    pub address_id: uuid::Uuid,
+    pub is_default: bool,
+    #[serde(flatten)]
+    pub address: Address,
 }
 
 /// A registered site user.
@@ -162,6 +231,13 @@ pub struct User {
     pub address: Address,
     /// A second address some orders ship to.
     pub alt_address: Address,
+    /// `IntegrationData` kept on the user (e.g. an external user id).
+    pub integration_data: Option<String>,
+    /// Address-book entries added through the API.
+    pub book: Vec<(uuid::Uuid, Address)>,
+    /// The default address-book entry, when one added through the API was made default.
+    pub default_book: Option<uuid::Uuid>,
+    pub modified: Millis,
 }
 
 /// Shipment information set on an item.
@@ -322,6 +398,8 @@ pub struct OrderItemView {
     pub workflow_stage_id: String,
     pub status_id: String,
     pub files_pending: bool,
+    /// Notes given with the last status change (`?notes=`).
+    pub notes: Option<String>,
 }
 
 /// An address flattened with a prefix, e.g. `BillToFirstName`.
@@ -363,6 +441,7 @@ pub struct ItemStatusView {
     pub status_id: String,
     pub status_name: String,
     pub modified_date: String,
+    pub notes: Option<String>,
 }
 
 /// One payment.
@@ -385,6 +464,8 @@ pub struct UserView {
     pub business: String,
     pub phone: String,
     pub site_name: String,
+    pub integration_data: Option<String>,
+    pub modified_date: String,
 }
 
 /// A product as served by `site/{site}/products`.
@@ -398,6 +479,10 @@ pub struct ProductView {
     pub category_name: String,
     pub price: f64,
     pub is_deleted: bool,
+    pub is_active: bool,
+    pub category_ids: Vec<uuid::Uuid>,
+    pub integration_data: Option<String>,
+    pub modified_date: String,
 }
 
 /// A page of results: `{"Items":[…],"TotalItems":n}`.

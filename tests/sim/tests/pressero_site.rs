@@ -605,3 +605,38 @@ async fn users_create_update_and_address_book() {
     assert_eq!(names, ["NewSiteUser", "NewSiteUser", "UpdatedSiteUser"]);
     sim.shutdown().await;
 }
+
+/// A large catalogue keeps the named base products first and adds distinct variants.
+#[tokio::test]
+async fn catalogue_grows_to_ten_thousand_distinct_products() {
+    use switchyard_sim::pressero::generator::{catalogue, BASE_PRODUCTS, MAX_PRODUCTS};
+    let small = catalogue(7, BASE_PRODUCTS);
+    let big = catalogue(7, 20_000);
+    assert_eq!(big.len(), MAX_PRODUCTS, "capped");
+    for (a, b) in small.iter().zip(&big) {
+        assert_eq!((&a.name, &a.code, a.id), (&b.name, &b.code, b.id));
+    }
+    let codes: std::collections::HashSet<&str> = big.iter().map(|p| p.code.as_str()).collect();
+    let skus: std::collections::HashSet<&str> = big.iter().map(|p| p.sku.as_str()).collect();
+    assert_eq!(codes.len(), big.len(), "product codes are unique");
+    assert_eq!(skus.len(), big.len(), "SKUs are unique");
+    assert!(big.iter().all(|p| p.unit_price_centicents > 0));
+    assert_eq!(
+        catalogue(7, 500)
+            .iter()
+            .map(|p| &p.name)
+            .collect::<Vec<_>>(),
+        big[..500].iter().map(|p| &p.name).collect::<Vec<_>>(),
+        "same seed, same catalogue"
+    );
+
+    let sim = switchyard_sim::pressero::spawn_pressero(switchyard_sim::pressero::PresseroConfig {
+        orders: 200,
+        products: 3000,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(sim.counts().products, 3000);
+    sim.shutdown().await;
+}

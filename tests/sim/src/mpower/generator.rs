@@ -724,7 +724,8 @@ const PAPERS: &[(&str, &str)] = &[
 /// Products: the first ones mirror the Pressero simulator's catalogue (half by product code,
 /// half by external id = Pressero SKU, a few left out), then variants of product families.
 pub fn products(seed: u64, n: usize, base: Millis) -> Vec<Product> {
-    let pressero = crate::pressero::generator::catalogue(seed);
+    let pressero =
+        crate::pressero::generator::catalogue(seed, crate::pressero::generator::BASE_PRODUCTS);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut rng = rng_for(seed, KIND_PRODUCT, i as u64);

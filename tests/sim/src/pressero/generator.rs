@@ -213,7 +213,20 @@ pub const COUPONS: &[(&str, i64)] = &[
 ];
 
 /// The product catalogue (fixed, so product codes are stable across seeds).
-pub fn catalogue(seed: u64) -> Vec<Product> {
+/// The largest catalogue the generator makes (order items index products with a `u16`).
+pub const MAX_PRODUCTS: usize = 10_000;
+
+/// Size of the named base catalogue; larger catalogues add variants of these.
+pub const BASE_PRODUCTS: usize = 24;
+
+/// The first [`BASE_PRODUCTS`] products are a fixed, named print catalogue (other simulators
+/// mirror some of them); beyond that come seeded variants of those (finish, stock, size), up
+/// to `count` ([`MAX_PRODUCTS`] at most), each with its own code, SKU and price.
+pub fn catalogue(seed: u64, count: usize) -> Vec<Product> {
+    const FINISHES: &[&str] = &[
+        "Matte", "Gloss", "Silk", "Uncoated", "Recycled", "Linen", "Kraft", "Premium",
+    ];
+    const SIZES: &[&str] = &["Small", "Medium", "Large", "XL", "Square", "Slim"];
     const PRINT: &[u32] = &[100, 250, 500, 1000, 2500];
     const SMALL: &[u32] = &[1, 2, 5, 10, 25];
     const LARGE: &[u32] = &[1, 2, 3, 5];
@@ -274,19 +287,46 @@ pub fn catalogue(seed: u64) -> Vec<Product> {
         ("Rack Card", "RC-STD", "Marketing", 800, PRINT),
         ("Menu Laminated", "MNU-LAM", "Marketing", 35_000, SMALL),
     ];
-    specs
-        .iter()
-        .enumerate()
-        .map(|(i, (name, code, category, price, quantities))| Product {
+    debug_assert_eq!(specs.len(), BASE_PRODUCTS);
+    (0..count.clamp(1, MAX_PRODUCTS))
+        .map(|i| {
+            let (name, code, category, price, quantities) = specs[i % specs.len()];
+            let round = i / specs.len();
+            let r = mix(seed, 19, i as u64);
+            if round == 0 {
+                (
+                    i,
+                    name.to_owned(),
+                    code.to_owned(),
+                    category,
+                    price,
+                    quantities,
+                )
+            } else {
+                let finish = FINISHES[(r % FINISHES.len() as u64) as usize];
+                let size = SIZES[((r >> 8) % SIZES.len() as u64) as usize];
+                // ±25 % around the base price, never below one centicent.
+                let factor = 75 + (r >> 16) % 51;
+                (
+                    i,
+                    format!("{name} {size} {finish}"),
+                    format!("{code}-{round:03}"),
+                    category,
+                    (price * factor as i64 / 100).max(1),
+                    quantities,
+                )
+            }
+        })
+        .map(|(i, name, code, category, price, quantities)| Product {
             id: stable_uuid(seed, ns::PRODUCT, i as u64),
-            name: (*name).to_owned(),
-            code: (*code).to_owned(),
-            sku: format!("{code}-{:03}", 100 + i * 7),
+            sku: format!("{code}-{:03}", 100 + (i % BASE_PRODUCTS) * 7),
+            name,
+            code,
             category,
-            unit_price_centicents: *price,
+            unit_price_centicents: price,
             quantities,
-            // A couple of discontinued products: old orders still reference them.
-            deleted: i == 2 || i == 21,
+            // A few discontinued products: old orders still reference them.
+            deleted: i == 2 || i == 21 || (i >= BASE_PRODUCTS && mix(seed, 23, i as u64) % 50 == 0),
             site: None,
             active: true,
             category_ids: Vec::new(),

@@ -70,6 +70,8 @@ pub struct PresseroConfig {
     pub orders: usize,
     /// Number of site users; `None` = orders / 4, between 20 and 10,000.
     pub users: Option<usize>,
+    /// Catalogue size: the 24 named products, then seeded variants of them (10,000 at most).
+    pub products: usize,
     /// The first order number.
     pub first_order_number: u64,
     /// Date of the first generated order.
@@ -102,6 +104,7 @@ impl Default for PresseroConfig {
             seed: 42,
             orders: 1000,
             users: None,
+            products: generator::BASE_PRODUCTS,
             first_order_number: 1001,
             base_time: DEFAULT_BASE_TIME,
             credentials: PresseroCredentials::default(),
@@ -207,7 +210,7 @@ impl PresseroData {
             .unwrap_or((cfg.orders / 4).clamp(20, 10_000))
             .max(1);
         let sites = generator::sites(seed);
-        let mut products = generator::catalogue(seed);
+        let mut products = generator::catalogue(seed, cfg.products);
         let mut users = generator::users(seed, user_count);
         for p in &mut products {
             p.modified = cfg.base_time;
@@ -762,6 +765,7 @@ pub async fn serve_cli(
         seed: common.seed,
         orders: common.orders,
         users: common.customers,
+        products: common.products.unwrap_or(generator::BASE_PRODUCTS),
         base_time: common.base_millis()?,
         credentials: PresseroCredentials {
             user_name: a.pressero_user.unwrap_or(defaults.user_name),

@@ -88,8 +88,7 @@ impl Switchyard {
                 provider: plugin.provider().to_string(),
                 stream: stream.to_string(),
             })?;
-        let lock =
-            HeldRunLock::acquire(self.store(), &self.holder, conn.id, &conn.name, stream).await?;
+        let lock = HeldRunLock::acquire(self.store(), conn.id, &conn.name, stream).await?;
         let result = self
             .import_locked(&conn, &plugin, &info, stream, opts, progress, &lock)
             .await;

@@ -31,8 +31,6 @@ pub struct Switchyard {
     store: Store,
     registry: PluginRegistry,
     http: HttpCapability,
-    /// Who this host is when it takes run locks.
-    holder: run_lock::RunHolder,
 }
 
 impl Switchyard {
@@ -42,7 +40,6 @@ impl Switchyard {
             store,
             registry,
             http,
-            holder: run_lock::RunHolder::of_this_process(),
         }
     }
 

@@ -20,7 +20,8 @@ const TTL: Duration = Duration::from_secs(60);
 /// How often a held lock is renewed.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// Who takes run locks: this machine, this process, this host instance.
+/// Who holds a run lock: this machine, this process, and one run of it (so two runs of one
+/// host never share a lock).
 #[derive(Debug, Clone)]
 pub(crate) struct RunHolder {
     machine: String,
@@ -29,8 +30,8 @@ pub(crate) struct RunHolder {
 }
 
 impl RunHolder {
-    /// The identity of a host instance in this process.
-    pub(crate) fn of_this_process() -> RunHolder {
+    /// A new identity for one run in this process.
+    pub(crate) fn new_run() -> RunHolder {
         RunHolder {
             machine: machine_name(),
             pid: std::process::id(),
@@ -91,12 +92,11 @@ impl HeldRunLock {
     /// Takes the lock of `conn`/`stream`, from a dead holder if need be.
     pub(crate) async fn acquire(
         store: &Store,
-        holder: &RunHolder,
         conn: ConnectionId,
         connection_name: &str,
         stream: &str,
     ) -> Result<HeldRunLock, EngineError> {
-        let me = holder.to_string();
+        let me = RunHolder::new_run().to_string();
         let mut lock = store.try_acquire_run_lock(conn, stream, &me, TTL).await?;
         if lock.is_none() {
             if let Some(current) = store.run_lock(conn, stream).await? {
@@ -173,7 +173,12 @@ mod tests {
 
     #[test]
     fn holder_round_trips_and_knows_the_living() {
-        let me = RunHolder::of_this_process();
+        let me = RunHolder::new_run();
+        assert_ne!(
+            me.nonce,
+            RunHolder::new_run().nonce,
+            "every run has its own holder"
+        );
         let parsed = RunHolder::parse(&me.to_string()).unwrap();
         assert_eq!(parsed.pid, std::process::id());
         assert_eq!(parsed.nonce, me.nonce);

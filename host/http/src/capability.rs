@@ -466,7 +466,7 @@ impl HttpCapability {
                     hop.headers.remove(name);
                 }
             }
-            draft.final_url = Some(logged_text(&redactor, next.as_str()));
+            draft.final_url = Some(logged_text(redactor, next.as_str()));
             hop.url = next;
             redirects += 1;
         }

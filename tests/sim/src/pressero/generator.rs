@@ -326,7 +326,9 @@ pub fn catalogue(seed: u64, count: usize) -> Vec<Product> {
             unit_price_centicents: price,
             quantities,
             // A few discontinued products: old orders still reference them.
-            deleted: i == 2 || i == 21 || (i >= BASE_PRODUCTS && mix(seed, 23, i as u64) % 50 == 0),
+            deleted: i == 2
+                || i == 21
+                || (i >= BASE_PRODUCTS && mix(seed, 23, i as u64).is_multiple_of(50)),
             site: None,
             active: true,
             category_ids: Vec::new(),

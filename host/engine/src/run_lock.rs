@@ -167,6 +167,14 @@ impl HeldRunLock {
     }
 }
 
+impl Drop for HeldRunLock {
+    /// A run cancelled before `release` stops renewing, so its lock expires instead of being
+    /// kept alive by an orphaned heartbeat.
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,11 @@ const FILE_POOL_SIZE: u32 = 4;
 /// Two processes migrating one fresh file at once can collide; the loser retries and then
 /// finds the migrations applied.
 const MIGRATION_ATTEMPTS: u32 = 3;
+/// Switching a fresh file to WAL takes an exclusive lock and SQLite answers "database is
+/// locked" at once instead of waiting, when another handle opens the same file at that
+/// moment; opening retries for about as long as a statement would wait.
+const OPEN_ATTEMPTS: u32 = 50;
+const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// The storage layer: a cheap-to-clone handle over a connection pool and the secret key.
 #[derive(Clone)]
@@ -110,10 +115,21 @@ impl Store {
                 .connect_with(options)
                 .await
         } else {
-            SqlitePoolOptions::new()
-                .max_connections(FILE_POOL_SIZE)
-                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
-                .await
+            let options = options.journal_mode(SqliteJournalMode::Wal);
+            let mut attempt = 1;
+            loop {
+                match SqlitePoolOptions::new()
+                    .max_connections(FILE_POOL_SIZE)
+                    .connect_with(options.clone())
+                    .await
+                {
+                    Err(e) if is_busy(&e) && attempt < OPEN_ATTEMPTS => {
+                        attempt += 1;
+                        tokio::time::sleep(OPEN_RETRY_PAUSE).await;
+                    }
+                    result => break result,
+                }
+            }
         }
         .context("opening the database")?;
         let store = Store {
@@ -385,4 +401,15 @@ pub(crate) fn checked_name<'a>(name: &'a str, what: &str) -> Result<&'a str, Sto
         )));
     }
     Ok(trimmed)
+}
+
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), including their extended codes.
+fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    }
 }

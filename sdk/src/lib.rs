@@ -60,6 +60,7 @@ pub mod time;
 pub mod types {
     pub use crate::bindings::exports::switchyard::connector::connector::{
         CheckReport, Direction, FetchRequest, Manifest, Page, Payload, PushRequest, PushResult,
+        PushMode, PushedItem,
         RateLimitHint, RawRecord, Setting, StreamInfo,
     };
     pub use crate::bindings::switchyard::connector::types::*;

@@ -185,6 +185,7 @@ async fn pressero_records(plugins: &Path, _plugin: &Path, count: usize) -> Resul
                 cursor: cursor.clone(),
                 page_size: 200,
                 now: "2030-01-01T00:00:00Z".into(),
+                external_ids: Vec::new(),
             })
             .await?;
         out.extend(page.records);

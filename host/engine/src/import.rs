@@ -190,6 +190,7 @@ impl Switchyard {
                 cursor,
                 page_size: opts.page_size,
                 now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                external_ids: Vec::new(),
             };
             let page = fetch_with_retry(job, services, &req, opts.fetch_attempts).await?;
             summary.fetched += page.records.len() as u64;

@@ -10,6 +10,7 @@ wasmtime::component::bindgen!({
 
 pub use exports::switchyard::connector::connector::{
     CheckReport, Direction, FetchRequest, Manifest, Page, Payload, PushRequest, PushResult,
+        PushMode, PushedItem,
     RateLimitHint, RawRecord, Setting, StreamInfo,
 };
 pub use switchyard::connector::types::{

@@ -167,6 +167,7 @@ fn fetch(cursor: Option<String>, size: u32) -> Page {
         cursor,
         page_size: size,
         now: "2026-12-01T10:00:00Z".into(),
+        external_ids: Vec::new(),
     })
     .unwrap()
 }
@@ -264,6 +265,7 @@ fn a_corrupt_cursor_and_an_unknown_stream_are_errors() {
         cursor: Some("{\"from\":42}".into()),
         page_size: 10,
         now: "2026-12-01T10:00:00Z".into(),
+        external_ids: Vec::new(),
     })
     .unwrap_err();
     assert!(
@@ -275,6 +277,7 @@ fn a_corrupt_cursor_and_an_unknown_stream_are_errors() {
         cursor: None,
         page_size: 10,
         now: "2026-12-01T10:00:00Z".into(),
+        external_ids: Vec::new(),
     })
     .unwrap_err();
     assert!(matches!(err, ConnectorError::NotFound(_)));

@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod flows;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -59,6 +60,83 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         page_size: u32,
         /// One JSON object with the counts instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Flows: add, list, switch, sync, push, status, queue.
+    #[command(subcommand)]
+    Flow(flows::FlowCommand),
+    /// Push an order again now (after a failure or dead letter); never duplicates.
+    PushAgain {
+        /// The order's id at the source (e.g. the Pressero order number).
+        order: String,
+        /// Only the flow(s) to this service (connection name or provider).
+        #[arg(long)]
+        service: Option<String>,
+        #[command(flatten)]
+        tenant: flows::TenantArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where an order stands per service, and which push rule holds it.
+    Why {
+        order: String,
+        #[arg(long)]
+        service: Option<String>,
+        #[command(flatten)]
+        tenant: flows::TenantArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a global synchronisation of a service for every site where it is Enabled and
+    /// Live (R-B-6); `switchyard work` runs it.
+    GlobalSync {
+        /// The service: a target connection's name or provider, e.g. `presswise`.
+        service: String,
+        #[command(flatten)]
+        tenant: flows::TenantArg,
+    },
+    /// Run queued jobs (and due schedules) until the queue is idle, or keep serving.
+    Work {
+        /// Keep running: poll the queue and the schedules every second.
+        #[arg(long)]
+        serve: bool,
+    },
+    /// Recent jobs.
+    Jobs {
+        #[command(flatten)]
+        tenant: flows::TenantArg,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recent runs of a connection (or of all of the tenant's connections).
+    Runs {
+        #[arg(long)]
+        connection: Option<String>,
+        #[command(flatten)]
+        tenant: flows::TenantArg,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The activity log: what came from the source and what was sent to the target (R-P-2).
+    Log {
+        /// Only this run's entries (oldest first).
+        #[arg(long)]
+        run: Option<String>,
+        /// Only this connection's entries.
+        #[arg(long)]
+        connection: Option<String>,
+        #[command(flatten)]
+        tenant: flows::TenantArg,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print each entry's detail (payloads, HTTP exchanges) too.
+        #[arg(long)]
+        detail: bool,
         #[arg(long)]
         json: bool,
     },
@@ -148,6 +226,35 @@ pub(crate) fn print_summary(s: &ImportSummary) {
     );
 }
 
+/// Runs queued jobs; with `serve`, keeps polling the queue and the schedules.
+async fn work(host: &switchyard_engine::Switchyard, serve: bool) -> Result<()> {
+    let holder = format!("{}/{}", std::process::id(), uuid::Uuid::new_v4());
+    let mut since = chrono::Utc::now();
+    loop {
+        let now = chrono::Utc::now();
+        host.enqueue_due_schedules(since, now).await?;
+        since = now;
+        for (job, state) in host.run_jobs_until_idle(&holder).await? {
+            println!(
+                "job {} ({}, trigger {}): {state}{}",
+                job.id,
+                job.kind,
+                job.trigger,
+                host.store()
+                    .job(job.id)
+                    .await?
+                    .last_error
+                    .map(|e| format!(" — {e}"))
+                    .unwrap_or_default()
+            );
+        }
+        if !serve {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
@@ -196,6 +303,155 @@ async fn main() -> Result<()> {
                 }
                 Err(e) => bail!("connection failed: {e}"),
             }
+        }
+        Command::Flow(cmd) => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            flows::run(&host, cmd).await
+        }
+        Command::PushAgain {
+            order,
+            service,
+            tenant,
+            json,
+        } => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            let tenant = tenant.id(&host).await?;
+            flows::push_again(&host, tenant, &order, service.as_deref(), json).await
+        }
+        Command::Why {
+            order,
+            service,
+            tenant,
+            json,
+        } => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            let tenant = tenant.id(&host).await?;
+            flows::why(&host, tenant, &order, service.as_deref(), json).await
+        }
+        Command::GlobalSync { service, tenant } => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            let tenant = tenant.id(&host).await?;
+            let e = host.trigger_global_sync(tenant, &service, "cli").await?;
+            if e.joined {
+                println!(
+                    "a global synchronisation of {service} is already queued (job {}); joined it",
+                    e.id
+                );
+            } else {
+                println!("global synchronisation of {service} queued (job {})", e.id);
+            }
+            Ok(())
+        }
+        Command::Work { serve } => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            work(&host, serve).await
+        }
+        Command::Jobs {
+            tenant,
+            limit,
+            json,
+        } => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            let tenant = tenant.id(&host).await?;
+            let jobs = host.store().jobs(tenant, limit).await?;
+            if json {
+                println!("{}", serde_json::to_string(&jobs)?);
+            } else {
+                for j in jobs {
+                    println!(
+                        "{} {} {} (trigger {}, attempt {}/{}){}",
+                        j.id,
+                        j.kind,
+                        j.state,
+                        j.trigger,
+                        j.attempts,
+                        j.max_attempts,
+                        j.last_error.map(|e| format!(": {e}")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Runs {
+            connection,
+            tenant,
+            limit,
+            json,
+        } => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            let tenant_id = tenant.id(&host).await?;
+            let conns = match &connection {
+                Some(name) => vec![setup::find_connection(&host, &tenant.tenant, name).await?],
+                None => host
+                    .store()
+                    .connections(tenant_id)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect(),
+            };
+            let mut runs = Vec::new();
+            for c in conns {
+                runs.extend(host.store().runs(c, limit).await?);
+            }
+            runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+            runs.truncate(limit as usize);
+            if json {
+                println!("{}", serde_json::to_string(&runs)?);
+            } else {
+                for r in runs {
+                    println!(
+                        "{} {} {} {} {}: fetched {}, created {}, updated {}, unchanged {}, failed {}{}",
+                        r.id, r.started_at.format("%Y-%m-%d %H:%M:%S"), r.flow.as_deref().unwrap_or("-"), r.stream, r.status,
+                        r.counts.fetched, r.counts.created, r.counts.updated, r.counts.unchanged, r.counts.failed,
+                        r.error.map(|e| format!(" — {e}")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Log {
+            run,
+            connection,
+            tenant,
+            limit,
+            detail,
+            json,
+        } => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            let tenant_id = tenant.id(&host).await?;
+            let entries = match (&run, &connection) {
+                (Some(run), _) => {
+                    let run = run
+                        .parse()
+                        .with_context(|| format!("{run:?} is not a run id"))?;
+                    host.store().run_activity(run, limit).await?
+                }
+                (None, Some(name)) => {
+                    let conn = setup::find_connection(&host, &tenant.tenant, name).await?;
+                    host.store().activity(conn, None, limit).await?
+                }
+                (None, None) => host.store().tenant_activity(tenant_id, limit).await?,
+            };
+            if json {
+                println!("{}", serde_json::to_string(&entries)?);
+            } else {
+                for e in entries {
+                    println!(
+                        "{} {:5} {:14} {}",
+                        e.at.format("%Y-%m-%d %H:%M:%S%.3f"),
+                        e.level.as_str(),
+                        e.kind,
+                        e.message
+                    );
+                    if detail {
+                        if let Some(d) = e.detail {
+                            println!("    {d}");
+                        }
+                    }
+                }
+            }
+            Ok(())
         }
         Command::Sync {
             connection,

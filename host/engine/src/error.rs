@@ -10,6 +10,19 @@ pub enum EngineError {
     UnknownStream { provider: String, stream: String },
     #[error("connection `{0}` is not live: nothing flows until it is switched Live")]
     NotLive(String),
+    #[error("flow `{0}` is not live: nothing flows until it is switched Live")]
+    FlowNotLive(String),
+    #[error("flow `{flow}`: {reason}")]
+    FlowSettings { flow: String, reason: String },
+    #[error("stream `{stream}` is not a target stream of the {provider} plugin")]
+    NotATargetStream { provider: String, stream: String },
+    #[error("{connection} refused the push: {message}; the run stopped (fix the credentials, then run it again)")]
+    TargetRefused { connection: String, message: String },
+    #[error("no flow has order `{order}`{}", .service.as_ref().map(|s| format!(" with service `{s}`")).unwrap_or_default())]
+    UnknownOrder {
+        order: String,
+        service: Option<String>,
+    },
     #[error("setting `{name}`: {reason}")]
     Setting { name: String, reason: String },
     #[error(transparent)]

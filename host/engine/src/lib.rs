@@ -6,18 +6,30 @@
 //! registry and the outbound HTTP capability.
 
 mod activity;
+pub mod crash_point;
 mod error;
+mod flow_settings;
 mod import;
 mod match_keys;
+mod order_ops;
 mod policy;
+mod push;
+pub mod push_rules;
+mod queue;
 mod run_lock;
 mod services;
+mod status_sync;
 
 pub use error::EngineError;
+pub use flow_settings::{FlowMode, FlowSettings};
 pub use import::{ImportOptions, ImportProgress, ImportSummary};
 pub use match_keys::match_keys_of;
+pub use order_ops::{OrderInFlow, PushAgain};
 pub use policy::RATE_LIMIT_SETTING;
+pub use push::{PushOutcome, PushProgress, PushSummary};
+pub use queue::{check_schedule, FlowSyncSummary, GlobalSyncSummary, FLOW_SYNC, GLOBAL_SYNC};
 pub use services::ConnectionServices;
+pub use status_sync::StatusSummary;
 
 use std::sync::Arc;
 

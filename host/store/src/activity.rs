@@ -179,6 +179,22 @@ impl Store {
         rows.iter().map(activity_from_row).collect()
     }
 
+    /// A run's entries across connections (a push run logs on its source and its target),
+    /// oldest first.
+    pub async fn run_activity(&self, run: RunId, limit: u32) -> Result<Vec<Activity>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ACTIVITY_COLUMNS} FROM activity_log WHERE run_id = $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(run.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .context(format!("reading activity of run {run}"))?
+        .iter()
+        .map(activity_from_row)
+        .collect()
+    }
+
     /// A tenant's latest entries across its connections, newest first.
     pub async fn tenant_activity(
         &self,

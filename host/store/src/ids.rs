@@ -76,3 +76,13 @@ uuid_id!(
     RunId,
     "run"
 );
+uuid_id!(
+    /// A flow: a source connection's stream feeding a target connection's stream.
+    FlowId,
+    "flow"
+);
+uuid_id!(
+    /// A job in the durable queue.
+    JobId,
+    "job"
+);

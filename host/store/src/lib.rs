@@ -1,4 +1,5 @@
-//! Storage: tenants, connections, cursors, canonical records, bindings, runs, activity log
+//! Storage: tenants, connections, flows, cursors, canonical records, bindings, push records,
+//! jobs, runs, activity log
 //! (sqlx; SQLite embedded).
 //!
 //! ```no_run
@@ -22,8 +23,11 @@ mod activity;
 mod canonical;
 mod connections;
 mod error;
+mod flows;
 mod ids;
+mod jobs;
 mod kv;
+mod pushes;
 mod runs;
 mod secrets;
 mod store;
@@ -36,7 +40,12 @@ pub use canonical::{
 };
 pub use connections::{Connection, NewConnection};
 pub use error::{KeyError, StoreError};
-pub use ids::{CanonicalId, ConnectionId, RunId, TenantId};
+pub use flows::{Flow, NewFlow};
+pub use ids::{CanonicalId, ConnectionId, FlowId, JobId, RunId, TenantId};
+pub use jobs::{Enqueued, Job, JobOutcome, JobState, NewJob};
+pub use pushes::{
+    idempotency_key, PushFailure, PushItem, PushRecord, PushState, PushSuccess, PushedLine,
+};
 pub use runs::{Run, RunCounts, RunLock, RunOutcome, RunStatus};
 pub use secrets::{SecretKey, Secrets, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV};
 pub use store::{PluginVersion, Store, Tenant};

@@ -1,0 +1,661 @@
+//! Pushing a flow's source records to its target (R-B-1 … R-B-4): push rules, push records,
+//! retries with backoff and dead letters, and never a second record at the target.
+//!
+//! An attempt is recorded as `sending` before the plugin is called. Whenever an earlier
+//! attempt exists — it failed, timed out after sending, or the host died before recording
+//! the answer — the plugin is asked to `find-or-create`, so a target without idempotency
+//! keys is searched before anything is created again.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use switchyard_runtime::bindings::{
+    ConnectorError, Direction, Entity, Order, PushMode, PushRequest, PushResult,
+};
+use switchyard_runtime::{Job, LoadedPlugin, RuntimeError};
+use switchyard_store::{
+    idempotency_key, CanonicalId, CanonicalRecord, Connection, Flow, FlowId, Level, PushFailure,
+    PushRecord, PushState, PushSuccess, PushedLine, RunCounts, RunId, RunOutcome, RunStatus,
+    StoreError,
+};
+
+use crate::crash_point;
+use crate::error::EngineError;
+use crate::flow_settings::{FlowMode, FlowSettings};
+use crate::push_rules;
+use crate::run_lock::HeldRunLock;
+use crate::services::ConnectionServices;
+use crate::Switchyard;
+
+/// The kind of record a push flow moves.
+const ORDER: &str = "order";
+
+/// What a push run did; also the `--json` answer of the CLI.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PushSummary {
+    pub flow: String,
+    pub run: String,
+    /// Source records looked at.
+    pub considered: u64,
+    /// Created at the target (or found there after an ambiguous attempt).
+    pub pushed: u64,
+    /// Found at the target in status-only mode.
+    pub linked: u64,
+    /// Held by a push rule.
+    pub waiting: u64,
+    /// Failed this run (their push records carry the error).
+    pub failed: u64,
+    /// Given up this run after the maximum attempts.
+    pub dead: u64,
+    /// Not due: outside the window, waiting for a retry time, or failed for a reason only a
+    /// change or "push again" clears.
+    pub skipped: u64,
+}
+
+/// Told after every record (drives the CLI's progress bar).
+pub trait PushProgress: Send + Sync {
+    fn record_done(&self, summary: &PushSummary);
+}
+
+impl PushProgress for () {
+    fn record_done(&self, _summary: &PushSummary) {}
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome")]
+pub enum PushOutcome {
+    /// The target has it now.
+    Pushed { external_id: String, created: bool },
+    /// Status-only: found at the target.
+    Linked { external_id: String },
+    /// Status-only: not at the target; nothing was pushed.
+    NotAtTarget,
+    /// Failed (recorded on the push record).
+    Failed { error: String, retryable: bool },
+    /// Failed too often: given up.
+    Dead { error: String },
+    /// The target already had it: nothing was sent.
+    AlreadyThere { external_id: String },
+}
+
+/// Everything one push run (or one "push again") works with.
+pub(crate) struct PushContext {
+    pub flow: Flow,
+    pub settings: FlowSettings,
+    pub target: Connection,
+    pub plugin: Arc<LoadedPlugin>,
+    pub services: Arc<ConnectionServices>,
+    pub run: RunId,
+}
+
+impl Switchyard {
+    /// The flow, its settings and both connections, checked: the flow is Live and the target
+    /// plugin writes the target stream.
+    pub(crate) async fn open_flow(
+        &self,
+        flow: FlowId,
+    ) -> Result<(Flow, FlowSettings, Connection, Connection), EngineError> {
+        let flow = self.store().flow(flow).await?;
+        let settings = FlowSettings::parse(&flow.name, &flow.settings)?;
+        if !flow.live {
+            return Err(EngineError::FlowNotLive(flow.name.clone()));
+        }
+        let source = self.store().connection(flow.source).await?;
+        let target = self.store().connection(flow.target).await?;
+        Ok((flow, settings, source, target))
+    }
+
+    /// Pushes every source record of the flow that the target does not have yet and whose
+    /// push rules hold. Safe to interrupt anywhere and to run again.
+    pub async fn push_flow(
+        &self,
+        flow: FlowId,
+        progress: &dyn PushProgress,
+    ) -> Result<PushSummary, EngineError> {
+        let (flow, settings, source, target) = self.open_flow(flow).await?;
+        let plugin = self.target_plugin(&target, &flow.target_stream)?;
+        let lock =
+            HeldRunLock::acquire(self.store(), source.id, &source.name, &flow_lock(&flow)).await?;
+        let result = self
+            .push_locked(&flow, settings, source, target, plugin, progress, &lock)
+            .await;
+        let released = lock.release().await;
+        let summary = result?;
+        released?;
+        Ok(summary)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn push_locked(
+        &self,
+        flow: &Flow,
+        settings: FlowSettings,
+        source: Connection,
+        target: Connection,
+        plugin: Arc<LoadedPlugin>,
+        progress: &dyn PushProgress,
+        lock: &HeldRunLock,
+    ) -> Result<PushSummary, EngineError> {
+        let lock_stream = flow_lock(flow);
+        self.store()
+            .abandon_running_runs(
+                source.id,
+                &lock_stream,
+                "abandoned: the host stopped before this run finished; records it was sending are looked up at the target before they are sent again",
+            )
+            .await?;
+        let run = self
+            .store()
+            .start_run(source.id, &lock_stream, Some("push"))
+            .await?;
+        let services = self.services_for(&target, &plugin, Some(run)).await?;
+        let ctx = PushContext {
+            flow: flow.clone(),
+            settings,
+            target,
+            plugin,
+            services: services.clone(),
+            run,
+        };
+        let mut summary = PushSummary {
+            flow: flow.name.clone(),
+            run: run.to_string(),
+            ..Default::default()
+        };
+        let result = self.push_pages(&ctx, progress, lock, &mut summary).await;
+        services.flush().await;
+        let outcome = RunOutcome {
+            status: if result.is_ok() {
+                RunStatus::Succeeded
+            } else {
+                RunStatus::Failed
+            },
+            counts: RunCounts {
+                fetched: summary.considered,
+                created: summary.pushed + summary.linked,
+                updated: 0,
+                unchanged: summary.waiting + summary.skipped,
+                failed: summary.failed + summary.dead,
+            },
+            error: result.as_ref().err().map(|e| e.to_string()),
+        };
+        self.store().finish_run(run, outcome).await?;
+        result.map(|()| summary)
+    }
+
+    async fn push_pages(
+        &self,
+        ctx: &PushContext,
+        progress: &dyn PushProgress,
+        lock: &HeldRunLock,
+        summary: &mut PushSummary,
+    ) -> Result<(), EngineError> {
+        let mut job = ctx.plugin.start_job(ctx.services.clone()).await?;
+        let window_start = Utc::now() - chrono::Duration::days(i64::from(ctx.settings.window_days));
+        let mut after: Option<CanonicalId> = None;
+        loop {
+            lock.ensure_held()?;
+            let page = self
+                .store()
+                .push_candidates(
+                    ctx.flow.id,
+                    ctx.flow.source,
+                    ORDER,
+                    after.as_ref(),
+                    ctx.settings.page_size,
+                )
+                .await?;
+            let full = page.len() as u32 == ctx.settings.page_size;
+            for (record, push) in page {
+                after = Some(record.id);
+                lock.ensure_held()?;
+                summary.considered += 1;
+                let order = match order_of(&record) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        summary.failed += 1;
+                        ctx.services.note(Level::Error, "push", &e, None);
+                        continue;
+                    }
+                };
+                if !is_due(&record, push.as_ref(), &order, window_start) {
+                    summary.skipped += 1;
+                    progress.record_done(summary);
+                    continue;
+                }
+                let holds = push_rules::holds(&order);
+                if !holds.is_empty() {
+                    let reason = holds
+                        .iter()
+                        .map(|h| h.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    let changed = self
+                        .store()
+                        .hold_push(ctx.flow.id, &record.id, &reason, Some(ctx.run))
+                        .await?;
+                    if changed {
+                        ctx.services.note(
+                            Level::Info,
+                            "push-waiting",
+                            &format!("order {} waits: {reason}", order.number),
+                            Some(serde_json::json!({ "order": order.number, "holds": holds })),
+                        );
+                    }
+                    summary.waiting += 1;
+                    progress.record_done(summary);
+                    continue;
+                }
+                let outcome = self
+                    .attempt_push(ctx, &mut job, &record, &order, false)
+                    .await?;
+                count(summary, &outcome);
+                progress.record_done(summary);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One attempt for one record, with everything recorded; errors of the record itself
+    /// are outcomes, only storage, lock and authentication problems stop the run.
+    pub(crate) async fn attempt_push(
+        &self,
+        ctx: &PushContext,
+        job: &mut Job,
+        record: &CanonicalRecord,
+        order: &Order,
+        revive: bool,
+    ) -> Result<PushOutcome, EngineError> {
+        let flow = ctx.flow.id;
+        let before = match self
+            .store()
+            .begin_push_attempt(flow, &record.id, revive, Some(ctx.run))
+            .await
+        {
+            Ok(before) => before,
+            Err(StoreError::Conflict(_)) => {
+                let p = self.store().push_record(flow, &record.id).await?;
+                return Ok(PushOutcome::AlreadyThere {
+                    external_id: p.and_then(|p| p.external_id).unwrap_or_default(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let attempts = before.as_ref().map_or(0, |b| b.attempts) + 1;
+        let mode = match ctx.settings.mode {
+            FlowMode::StatusOnly => PushMode::Find,
+            // Any earlier attempt may have reached the target.
+            FlowMode::Push if attempts > 1 => PushMode::FindOrCreate,
+            FlowMode::Push => PushMode::Create,
+        };
+        crash_point::reached("before-send");
+        let result = self.send(ctx, job, order, &record.id, mode).await;
+        crash_point::reached("after-send");
+        let outcome = match result {
+            Ok(r) => {
+                let linked = mode == PushMode::Find;
+                self.record_success(
+                    ctx,
+                    record,
+                    &r.external_id,
+                    r.status.as_deref(),
+                    &r.items,
+                    linked,
+                )
+                .await?;
+                ctx.services.note(
+                    Level::Info,
+                    "pushed",
+                    &format!(
+                        "order {} {} as {} at {}",
+                        order.number,
+                        if linked {
+                            "linked"
+                        } else if r.created {
+                            "created"
+                        } else {
+                            "found (an earlier attempt had created it)"
+                        },
+                        r.external_id,
+                        ctx.target.name
+                    ),
+                    Some(serde_json::json!({ "order": order.number, "external_id": r.external_id, "status": r.status, "attempt": attempts })),
+                );
+                if linked {
+                    PushOutcome::Linked {
+                        external_id: r.external_id,
+                    }
+                } else {
+                    PushOutcome::Pushed {
+                        external_id: r.external_id,
+                        created: r.created,
+                    }
+                }
+            }
+            Err(SendError::Connector(ConnectorError::AlreadyExists(a))) => {
+                self.record_success(
+                    ctx,
+                    record,
+                    &a.external_id,
+                    None,
+                    &[],
+                    mode == PushMode::Find,
+                )
+                .await?;
+                ctx.services.note(
+                    Level::Info,
+                    "pushed",
+                    &format!(
+                        "order {} was already at {} as {} ({})",
+                        order.number, ctx.target.name, a.external_id, a.message
+                    ),
+                    None,
+                );
+                PushOutcome::Pushed {
+                    external_id: a.external_id,
+                    created: false,
+                }
+            }
+            Err(SendError::Connector(ConnectorError::NotFound(why))) if mode == PushMode::Find => {
+                let reason = format!(
+                    "status-only: not found at {} ({why}); nothing is pushed in this mode",
+                    ctx.target.name
+                );
+                self.store()
+                    .record_push_failure(
+                        flow,
+                        &record.id,
+                        PushFailure {
+                            error: &reason,
+                            retryable: false,
+                            next_attempt_at: None,
+                            dead: false,
+                            run: Some(ctx.run),
+                        },
+                    )
+                    .await?;
+                self.store()
+                    .hold_push(flow, &record.id, &reason, Some(ctx.run))
+                    .await?;
+                PushOutcome::NotAtTarget
+            }
+            Err(e) => {
+                let retryable = e.is_retryable();
+                let auth = matches!(e, SendError::Connector(ConnectorError::Auth(_)));
+                let message = e.to_string();
+                let dead = retryable && attempts >= ctx.settings.max_attempts;
+                let next_attempt_at: Option<DateTime<Utc>> = (retryable && !dead).then(|| {
+                    Utc::now()
+                        + chrono::Duration::from_std(ctx.settings.backoff(attempts))
+                            .unwrap_or_else(|_| chrono::Duration::hours(1))
+                });
+                self.store()
+                    .record_push_failure(
+                        flow,
+                        &record.id,
+                        PushFailure {
+                            error: &message,
+                            retryable,
+                            next_attempt_at,
+                            dead,
+                            run: Some(ctx.run),
+                        },
+                    )
+                    .await?;
+                ctx.services.note(
+                    Level::Error,
+                    if dead { "dead-letter" } else { "push-failed" },
+                    &format!(
+                        "order {} to {}: attempt {attempts} failed: {message}{}",
+                        order.number,
+                        ctx.target.name,
+                        if dead {
+                            "; given up (push it again once the cause is fixed)"
+                        } else if retryable {
+                            "; retried later"
+                        } else {
+                            "; retried when the order changes or is pushed again"
+                        }
+                    ),
+                    Some(serde_json::json!({ "order": order.number, "attempt": attempts, "error": message })),
+                );
+                if let SendError::Runtime(_) = e {
+                    // The instance is poisoned; later records need a fresh one.
+                    *job = ctx.plugin.start_job(ctx.services.clone()).await?;
+                }
+                if auth {
+                    return Err(EngineError::TargetRefused {
+                        connection: ctx.target.name.clone(),
+                        message,
+                    });
+                }
+                if dead {
+                    PushOutcome::Dead { error: message }
+                } else {
+                    PushOutcome::Failed {
+                        error: message,
+                        retryable,
+                    }
+                }
+            }
+        };
+        crash_point::reached("after-record");
+        Ok(outcome)
+    }
+
+    async fn send(
+        &self,
+        ctx: &PushContext,
+        job: &mut Job,
+        order: &Order,
+        canonical_id: &CanonicalId,
+        mode: PushMode,
+    ) -> Result<PushResult, SendError> {
+        let outgoing = self
+            .with_target_products(ctx, push_rules::pushable_part(order))
+            .await
+            .map_err(SendError::Engine)?;
+        let payload = job
+            .map_out(&ctx.flow.target_stream, &Entity::Order(outgoing))
+            .await
+            .map_err(SendError::from_runtime)?;
+        // R-P-2: exactly what is sent to the target.
+        ctx.services.note(
+            Level::Info,
+            "push-payload",
+            &format!(
+                "order {} → {} ({})",
+                order.number,
+                ctx.target.name,
+                match mode {
+                    PushMode::Create => "create",
+                    PushMode::FindOrCreate => "find or create",
+                    PushMode::Find => "find only",
+                }
+            ),
+            Some(serde_json::json!({ "order": order.number, "payload": payload.data })),
+        );
+        let req = PushRequest {
+            stream: ctx.flow.target_stream.clone(),
+            payload,
+            idempotency_key: idempotency_key(ctx.flow.id, canonical_id),
+            external_id: None,
+            mode,
+        };
+        job.push(&req).await.map_err(SendError::from_runtime)
+    }
+
+    async fn record_success(
+        &self,
+        ctx: &PushContext,
+        record: &CanonicalRecord,
+        external_id: &str,
+        status: Option<&str>,
+        items: &[switchyard_runtime::bindings::PushedItem],
+        linked: bool,
+    ) -> Result<(), EngineError> {
+        let lines: Vec<PushedLine> = items
+            .iter()
+            .map(|i| PushedLine {
+                source_item_id: i.source_id.clone(),
+                external_id: i.external_id.clone(),
+                external_status: i.status.clone(),
+            })
+            .collect();
+        self.store()
+            .record_pushed(PushSuccess {
+                flow: ctx.flow.id,
+                target: ctx.target.id,
+                kind: ORDER,
+                canonical_id: record.id,
+                external_id,
+                external_status: status,
+                lines: &lines,
+                linked,
+                run: Some(ctx.run),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Items refer to products by the source's ids; the target needs its own. Where both
+    /// connections are bound to one canonical product, the item carries the target's id;
+    /// otherwise none (the plugin falls back to its own matching or default).
+    async fn with_target_products(
+        &self,
+        ctx: &PushContext,
+        mut order: Order,
+    ) -> Result<Order, EngineError> {
+        for item in &mut order.items {
+            let Some(source_product) = item.product_external_id.take() else {
+                continue;
+            };
+            let Some(binding) = self
+                .store()
+                .binding(ctx.flow.source, "product", &source_product)
+                .await?
+            else {
+                continue;
+            };
+            item.product_external_id = self
+                .store()
+                .binding_for_canonical(ctx.flow.target, &binding.canonical_id)
+                .await?
+                .map(|b| b.external_id);
+        }
+        Ok(order)
+    }
+
+    /// The plugin serving the target connection, checked to write `stream`.
+    pub(crate) fn target_plugin(
+        &self,
+        target: &Connection,
+        stream: &str,
+    ) -> Result<Arc<LoadedPlugin>, EngineError> {
+        let plugin = self
+            .registry()
+            .current(&target.provider)
+            .ok_or_else(|| EngineError::NoPlugin(target.provider.clone()))?;
+        let writes = plugin.manifest().streams.iter().any(|s| {
+            s.name == stream && matches!(s.direction, Direction::Target | Direction::Both)
+        });
+        if !writes {
+            return Err(EngineError::NotATargetStream {
+                provider: target.provider.clone(),
+                stream: stream.to_string(),
+            });
+        }
+        Ok(plugin)
+    }
+}
+
+/// Why sending failed.
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error("{}", .0.message())]
+    Connector(ConnectorError),
+    #[error("{0}")]
+    Runtime(RuntimeError),
+    #[error("{0}")]
+    Engine(EngineError),
+}
+
+impl SendError {
+    fn from_runtime(e: RuntimeError) -> SendError {
+        match e {
+            RuntimeError::Connector(c, _) => SendError::Connector(c),
+            other => SendError::Runtime(other),
+        }
+    }
+
+    /// Whether the cause may clear by itself. A plugin stopped mid-call (deadline, trap) may
+    /// have sent its request: retried, and the retry looks the record up first.
+    fn is_retryable(&self) -> bool {
+        match self {
+            SendError::Connector(c) => c.is_retryable(),
+            SendError::Runtime(_) => true,
+            SendError::Engine(_) => true,
+        }
+    }
+}
+
+/// The run-lock stream of a flow: one push or status run of a flow at a time.
+pub(crate) fn flow_lock(flow: &Flow) -> String {
+    format!("flow:{}", flow.name)
+}
+
+/// The canonical order of a record.
+pub(crate) fn order_of(record: &CanonicalRecord) -> Result<Order, String> {
+    match serde_json::from_value::<Entity>(record.data.clone()) {
+        Ok(Entity::Order(o)) => Ok(o),
+        Ok(other) => Err(format!(
+            "canonical record {} is a {}, not an order",
+            record.id,
+            other.kind().as_str()
+        )),
+        Err(e) => Err(format!(
+            "canonical record {} is not a valid order: {e}",
+            record.id
+        )),
+    }
+}
+
+/// Whether a record is due for an attempt now.
+fn is_due(
+    record: &CanonicalRecord,
+    push: Option<&PushRecord>,
+    order: &Order,
+    window_start: DateTime<Utc>,
+) -> bool {
+    let placed = DateTime::parse_from_rfc3339(&order.placed_at)
+        .map(|t| t.with_timezone(&Utc))
+        .ok();
+    if placed.is_some_and(|p| p < window_start) {
+        return false;
+    }
+    match push {
+        None => true,
+        Some(p) => match p.state {
+            PushState::Waiting | PushState::Sending => true,
+            PushState::Failed if p.retryable => p.next_attempt_at.is_none_or(|t| t <= Utc::now()),
+            // A mapping or validation error clears only when the order changes.
+            PushState::Failed => record.updated_at > p.updated_at,
+            PushState::Pushed | PushState::Linked | PushState::Dead => false,
+        },
+    }
+}
+
+fn count(summary: &mut PushSummary, outcome: &PushOutcome) {
+    match outcome {
+        PushOutcome::Pushed { .. } => summary.pushed += 1,
+        PushOutcome::Linked { .. } => summary.linked += 1,
+        PushOutcome::NotAtTarget => summary.waiting += 1,
+        PushOutcome::Failed { .. } => summary.failed += 1,
+        PushOutcome::Dead { .. } => summary.dead += 1,
+        PushOutcome::AlreadyThere { .. } => summary.skipped += 1,
+    }
+}

@@ -89,3 +89,99 @@ pub async fn pressero_connection(
     c.live = true;
     host.store().create_connection(c).await.expect("connection")
 }
+
+/// A host like [`host_in`] whose HTTP capability gives up on a silent provider after
+/// `timeout` (the fault tests make the simulators hang on purpose).
+pub async fn host_with_timeout(
+    dir: &Path,
+    plugins: &Path,
+    timeout: std::time::Duration,
+) -> Switchyard {
+    let key = SecretKey::from_base64(TEST_KEY).expect("test key");
+    let store = Store::open(&dir.join("switchyard.db"), key)
+        .await
+        .expect("store");
+    let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let registry = PluginRegistry::new(runtime);
+    let report = registry.scan_dir(plugins).await.expect("plugin dir");
+    assert!(
+        report.refused.is_empty(),
+        "plugins refused: {:?}",
+        report.refused
+    );
+    let http = HttpCapability::new(HttpDefaults {
+        timeout,
+        ..HttpDefaults::default()
+    })
+    .expect("http");
+    Switchyard::new(store, registry, http)
+}
+
+/// A live Presswise connection to a simulator; items without a linked product go to the
+/// catalogue's first active product.
+pub async fn presswise_connection(
+    host: &Switchyard,
+    sim: &RunningSim<switchyard_sim::presswise::PresswiseSim>,
+    name: &str,
+) -> ConnectionId {
+    let creds = sim.credentials().clone();
+    let (_, products) = sim.catalogue();
+    let default_product = products
+        .iter()
+        .find(|p| p.active)
+        .expect("an active product")
+        .product_id;
+    let tenant = host.store().ensure_tenant("acme").await.expect("tenant");
+    let mut c = NewConnection::new(tenant, "presswise", name);
+    c.settings = [
+        ("url", sim.base_url()),
+        ("username", creds.user.clone()),
+        ("default-product-id", default_product.to_string()),
+        (switchyard_engine::RATE_LIMIT_SETTING, "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    c.secrets = Secrets::new()
+        .with("password", creds.pass.clone())
+        .with("authorization-code", creds.code.clone());
+    c.enabled = true;
+    c.live = true;
+    host.store().create_connection(c).await.expect("connection")
+}
+
+/// A Live, Enabled flow from a connection's `orders` to another's `orders`.
+pub async fn order_flow(
+    host: &Switchyard,
+    name: &str,
+    source: ConnectionId,
+    target: ConnectionId,
+    settings: serde_json::Value,
+) -> switchyard_store::FlowId {
+    let tenant = host
+        .store()
+        .connection(source)
+        .await
+        .expect("source")
+        .tenant;
+    host.store()
+        .create_flow(switchyard_store::NewFlow {
+            tenant,
+            name: name.into(),
+            source,
+            source_stream: "orders".into(),
+            target,
+            target_stream: "orders".into(),
+            settings,
+            enabled: true,
+            live: true,
+            schedule: None,
+        })
+        .await
+        .expect("flow")
+}
+
+/// Milliseconds since the epoch, `days` ago: simulator data placed inside the push window.
+pub fn days_ago_ms(days: i64) -> i64 {
+    (chrono::Utc::now() - chrono::Duration::days(days)).timestamp_millis()
+}

@@ -1,8 +1,9 @@
-//! Calls to the Pressero admin API: authentication, token reuse, order reads.
+//! Calls to the Pressero admin API: authentication, token reuse, order reads,
+//! and the generic data calls the write and site streams use.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use switchyard_sdk::http::{secret, status_error, Request, Response};
+use switchyard_sdk::http::{secret, status_error, Method, Request, Response};
 use switchyard_sdk::prelude::*;
 use switchyard_sdk::time::Timestamp;
 
@@ -190,6 +191,65 @@ impl Session {
         answer.json().map(Some)
     }
 
+    /// Sends a data call `method` to `path` under the API root, with a JSON
+    /// `body` when given. `idempotent` overrides the host's default retry rule
+    /// (POST is not retried unless said). Non-2xx answers become errors,
+    /// except the statuses in `allow`.
+    pub fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotent: Option<bool>,
+        allow: &[u16],
+    ) -> Result<Response> {
+        let url = format!("{}{path}", self.endpoint.base);
+        self.call(
+            |token| {
+                let mut r = Request::new(method, &url)
+                    .header("Authorization", format!("token {token}"))
+                    .header("Accept", "application/json");
+                if let Some(b) = body {
+                    r = r.json(b)?;
+                }
+                if let Some(i) = idempotent {
+                    r = r.idempotent(i);
+                }
+                Ok(r)
+            },
+            allow,
+        )
+    }
+
+    /// One page of a site list (`site/{site}/products`, …): its `Items` and
+    /// `TotalItems`. `query` is appended after the paging parameters.
+    pub fn site_page(
+        &mut self,
+        path: &str,
+        page: u64,
+        size: u32,
+        query: &str,
+    ) -> Result<(Vec<Value>, u64)> {
+        let path = format!("{path}?pageNumber={page}&pageSize={size}{query}");
+        let answer = self.send(Method::Get, &path, None, None, &[])?;
+        let body: Value = answer.json()?;
+        let items = match body.get("Items") {
+            Some(Value::Array(items)) => items.clone(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(_) => {
+                return Err(ConnectorError::invalid_input(
+                    "Items is not a list",
+                    format!("response of {}", answer.request),
+                ))
+            }
+        };
+        let total = body
+            .get("TotalItems")
+            .and_then(Value::as_u64)
+            .unwrap_or(page * u64::from(size) + items.len() as u64);
+        Ok((items, total))
+    }
+
     /// The raw document of one order: its Details, items and Payments; `None`
     /// when the order no longer exists.
     pub fn order_document(&mut self, number: u64) -> Result<Option<Value>> {
@@ -208,6 +268,21 @@ impl Session {
             "Payments": payments,
         })))
     }
+}
+
+/// Percent-encodes `text` for a URL path segment or query value (RFC 3986
+/// unreserved characters stay as they are).
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// How long to keep a token: its lifetime less a margin, when both `now` and
@@ -266,6 +341,13 @@ mod tests {
         assert_eq!(token_ttl(now, Some("2027-12-01T10:01:00Z")), 3600);
         assert_eq!(token_ttl(None, Some("2026-12-01T10:20:00Z")), 900);
         assert_eq!(token_ttl(now, None), 900);
+    }
+
+    #[test]
+    fn components_are_percent_encoded() {
+        assert_eq!(encode_component("Ready to ship"), "Ready%20to%20ship");
+        assert_eq!(encode_component("a&b=c/ü"), "a%26b%3Dc%2F%C3%BC");
+        assert_eq!(encode_component("shop.example.com"), "shop.example.com");
     }
 
     #[test]

@@ -1,13 +1,23 @@
-//! The Pressero connector: orders from Pressero's admin API (v2).
+//! The Pressero connector: Pressero's admin API (v2), built against
+//! `docs/pressero-api.md`.
 //!
-//! Built against `docs/pressero-api.md`. `fetch` pages orders incrementally
-//! with the keyset cursor of [`keyset`]; `map-in` maps them with [`map`].
-//! Orders are a source stream only: `map-out` and `push` are not supported.
+//! Streams:
+//! - `orders` (source): `fetch` pages orders incrementally with the keyset cursor of
+//!   [`keyset`]; `map-in` maps them with [`map`].
+//! - `item-status` (target): item status and shipment written back ([`status`]).
+//! - `products`, `categories` (both): the configured site's catalogue ([`catalogue`]).
+//! - `users` (source): the site's registered users ([`users`]).
+//!
+//! The site streams page their lists with [`site`].
 
 pub mod api;
+pub mod catalogue;
 pub mod keyset;
 pub mod map;
 pub mod settings;
+pub mod site;
+pub mod status;
+pub mod users;
 
 use serde_json::Value;
 use switchyard_sdk::prelude::*;
@@ -15,7 +25,7 @@ use switchyard_sdk::time::Timestamp;
 
 use crate::api::{summary_key, Session};
 use crate::keyset::{decide, Decision, OrderCursor};
-use crate::settings::ORDERS;
+use crate::settings::{CATEGORIES, ITEM_STATUS, ORDERS, PRODUCTS, USERS};
 
 /// The most search pages one `fetch` reads while walking past covered records.
 const MAX_SEARCH_PAGES: u32 = 20;
@@ -46,36 +56,69 @@ impl Connector for Pressero {
     }
 
     fn fetch(req: FetchRequest) -> Result<Page> {
-        if req.stream != ORDERS {
-            return Err(unknown_stream(&req.stream));
+        match req.stream.as_str() {
+            ORDERS => fetch_orders(&req),
+            PRODUCTS => site::fetch(&req, &catalogue::PRODUCT_LIST),
+            CATEGORIES => site::fetch(&req, &catalogue::CATEGORY_LIST),
+            USERS => site::fetch(&req, &users::USER_LIST),
+            ITEM_STATUS => Err(ConnectorError::permanent(
+                "`item-status` is a target stream: it is pushed, not fetched",
+            )),
+            other => Err(unknown_stream(other)),
         }
-        fetch_orders(&req)
     }
 
     fn map_in(stream: String, raw: RawRecord) -> Result<Entity> {
-        if stream != ORDERS {
-            return Err(unknown_stream(&stream));
+        match stream.as_str() {
+            ORDERS => {
+                let product_matching = !config::flag("disable-product-matching", false)?;
+                map::order(&raw.data, product_matching).map(Entity::Order)
+            }
+            PRODUCTS => catalogue::product_in(&raw.data).map(Entity::Product),
+            CATEGORIES => catalogue::category_in(&raw.data).map(Entity::Category),
+            USERS => users::customer(&raw.data).map(Entity::Customer),
+            ITEM_STATUS => Err(ConnectorError::permanent(
+                "`item-status` is a target stream: there is nothing to map in",
+            )),
+            other => Err(unknown_stream(other)),
         }
-        let product_matching = !config::flag("disable-product-matching", false)?;
-        map::order(&raw.data, product_matching).map(Entity::Order)
     }
 
-    fn map_out(stream: String, _item: Entity) -> Result<Payload> {
-        if stream != ORDERS {
-            return Err(unknown_stream(&stream));
+    fn map_out(stream: String, item: Entity) -> Result<Payload> {
+        match (stream.as_str(), &item) {
+            (ITEM_STATUS, Entity::StatusUpdate(u)) => status::map_out(u),
+            (PRODUCTS, Entity::Product(p)) => catalogue::product_out(p),
+            (CATEGORIES, Entity::Category(c)) => catalogue::category_out(c),
+            (ORDERS | USERS, _) => Err(ConnectorError::permanent(format!(
+                "the Pressero connector does not write {stream}: map-out is not supported for the source stream `{stream}`"
+            ))),
+            (ITEM_STATUS | PRODUCTS | CATEGORIES, _) => Err(ConnectorError::invalid_input(
+                format!("the stream `{stream}` takes {}", expected_entity(&stream)),
+                "entity",
+            )),
+            (other, _) => Err(unknown_stream(other)),
         }
-        Err(ConnectorError::permanent(
-            "the Pressero connector does not write orders (map-out is not supported for `orders` yet)",
-        ))
     }
 
     fn push(req: PushRequest) -> Result<PushResult> {
-        if req.stream != ORDERS {
-            return Err(unknown_stream(&req.stream));
+        match req.stream.as_str() {
+            ITEM_STATUS => status::push(&req),
+            PRODUCTS => catalogue::push_product(&req),
+            CATEGORIES => catalogue::push_category(&req),
+            ORDERS | USERS => Err(ConnectorError::permanent(format!(
+                "the Pressero connector does not write {0}: push is not supported for the source stream `{0}`",
+                req.stream
+            ))),
+            other => Err(unknown_stream(other)),
         }
-        Err(ConnectorError::permanent(
-            "the Pressero connector does not write orders (push is not supported for `orders` yet)",
-        ))
+    }
+}
+
+fn expected_entity(stream: &str) -> &'static str {
+    match stream {
+        ITEM_STATUS => "status updates",
+        PRODUCTS => "products",
+        _ => "categories",
     }
 }
 

@@ -4,6 +4,27 @@ use switchyard_sdk::prelude::*;
 
 /// The stream of Pressero orders.
 pub const ORDERS: &str = "orders";
+/// The stream of item status updates written back to Pressero.
+pub const ITEM_STATUS: &str = "item-status";
+/// The stream of a site's products (read and write).
+pub const PRODUCTS: &str = "products";
+/// The stream of a site's product categories (read and write).
+pub const CATEGORIES: &str = "categories";
+/// The stream of a site's registered users (read).
+pub const USERS: &str = "users";
+
+/// The canonical item statuses and the Pressero `StatusId` each maps to by
+/// default (the ids `docs/pressero-api.md` lists). Sites with their own
+/// workflow override them with the setting `item-status-ids`.
+pub const DEFAULT_STATUS_IDS: [(ItemStatus, &str, &str); 7] = [
+    (ItemStatus::Pending, "pending", "Pending"),
+    (ItemStatus::Approved, "approved", "Approved"),
+    (ItemStatus::Denied, "denied", "Denied"),
+    (ItemStatus::Cancelled, "cancelled", "Cancelled"),
+    (ItemStatus::InProduction, "in-production", "InProduction"),
+    (ItemStatus::Shipped, "shipped", "Shipped"),
+    (ItemStatus::Completed, "completed", "Completed"),
+];
 
 /// The data centres Pressero runs in: setting value, label, API root.
 pub const DATA_CENTRES: [(&str, &str, &str); 3] = [
@@ -125,6 +146,78 @@ pub fn since() -> Result<time::Timestamp> {
     }
 }
 
+/// The canonical (kebab-case) name of an item status.
+pub fn status_name(status: ItemStatus) -> &'static str {
+    DEFAULT_STATUS_IDS
+        .iter()
+        .find(|(s, _, _)| *s == status)
+        .map_or("pending", |(_, name, _)| name)
+}
+
+/// Parses `item-status-ids`: `canonical=StatusId` pairs separated by commas,
+/// e.g. `in-production=Printing,shipped=Dispatched`. Statuses it does not name
+/// keep their default id.
+pub fn parse_status_ids(text: Option<&str>) -> Result<Vec<(ItemStatus, String)>> {
+    let mut out: Vec<(ItemStatus, String)> = DEFAULT_STATUS_IDS
+        .iter()
+        .map(|(s, _, id)| (*s, (*id).to_string()))
+        .collect();
+    let Some(text) = text else {
+        return Ok(out);
+    };
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = |why: &str| {
+            ConnectorError::invalid_input(
+                format!("`{pair}` in item-status-ids: {why}"),
+                "item-status-ids",
+            )
+        };
+        let (key, id) = pair
+            .split_once('=')
+            .ok_or_else(|| bad("expected canonical-status=StatusId"))?;
+        let key = key.trim().to_ascii_lowercase();
+        let id = id.trim();
+        if id.is_empty() || id.contains('/') {
+            return Err(bad("the StatusId must be a non-empty path segment"));
+        }
+        let slot = out
+            .iter_mut()
+            .find(|(s, _)| status_name(*s) == key)
+            .ok_or_else(|| {
+                bad("unknown canonical status (pending, approved, denied, cancelled, in-production, shipped, completed)")
+            })?;
+        slot.1 = id.to_string();
+    }
+    Ok(out)
+}
+
+/// The Pressero `StatusId` of a canonical item status, by this connection's
+/// `item-status-ids`.
+pub fn status_id(status: ItemStatus) -> Result<String> {
+    let ids = parse_status_ids(config::get("item-status-ids").as_deref())?;
+    Ok(ids
+        .into_iter()
+        .find(|(s, _)| *s == status)
+        .map(|(_, id)| id)
+        .unwrap_or_default())
+}
+
+/// The site (storefront domain) the site streams read and write.
+pub fn site() -> Result<String> {
+    config::get("site").ok_or_else(|| {
+        ConnectorError::invalid_input(
+            "the setting `site` (the storefront domain, e.g. shop.example.com) is required \
+             for the products, categories and users streams",
+            "site",
+        )
+    })
+}
+
+/// The site's currency (`currency` setting, upper case), when set.
+pub fn currency() -> Option<String> {
+    config::get("currency").map(|c| c.to_ascii_uppercase())
+}
+
 fn setting(
     name: &str,
     label: &str,
@@ -150,14 +243,47 @@ pub fn manifest() -> Manifest {
     Manifest {
         provider: "pressero".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        streams: vec![StreamInfo {
-            name: ORDERS.into(),
-            entity: EntityKind::Order,
-            direction: Direction::Source,
-            description: "Orders of every site of the subscriber, with items and payments, \
-                          incrementally by modification date."
-                .into(),
-        }],
+        streams: vec![
+            StreamInfo {
+                name: ORDERS.into(),
+                entity: EntityKind::Order,
+                direction: Direction::Source,
+                description: "Orders of every site of the subscriber, with items and payments, \
+                              incrementally by modification date."
+                    .into(),
+            },
+            StreamInfo {
+                name: ITEM_STATUS.into(),
+                entity: EntityKind::StatusUpdate,
+                direction: Direction::Target,
+                description: "Item status and shipment (carrier, tracking number) written back \
+                              to Pressero order items; a repeated update changes nothing."
+                    .into(),
+            },
+            StreamInfo {
+                name: PRODUCTS.into(),
+                entity: EntityKind::Product,
+                direction: Direction::Both,
+                description: "Products of the site: read, created and updated, with the \
+                              integration data kept on the product."
+                    .into(),
+            },
+            StreamInfo {
+                name: CATEGORIES.into(),
+                entity: EntityKind::Category,
+                direction: Direction::Both,
+                description: "Product categories of the site: read, created and updated."
+                    .into(),
+            },
+            StreamInfo {
+                name: USERS.into(),
+                entity: EntityKind::Customer,
+                direction: Direction::Source,
+                description: "Registered users of the site, with their external user id \
+                              (the user's integration data)."
+                    .into(),
+            },
+        ],
         settings: vec![
             setting(
                 "data-centre",
@@ -198,6 +324,48 @@ pub fn manifest() -> Manifest {
                 false,
                 false,
                 Some("300"),
+                &[],
+            ),
+            setting(
+                "site",
+                "Site",
+                "The storefront domain (e.g. shop.example.com) of the products, categories and \
+                 users streams.",
+                false,
+                false,
+                None,
+                &[],
+            ),
+            setting(
+                "currency",
+                "Site currency",
+                "ISO 4217 code of the site's prices (e.g. USD); product prices carry it.",
+                false,
+                false,
+                None,
+                &[],
+            ),
+            setting(
+                "item-status-ids",
+                "Item status ids",
+                "The Pressero StatusId of each canonical item status, as \
+                 `canonical=StatusId` pairs separated by commas; statuses not named keep the \
+                 default (pending=Pending, approved=Approved, denied=Denied, \
+                 cancelled=Cancelled, in-production=InProduction, shipped=Shipped, \
+                 completed=Completed).",
+                false,
+                false,
+                None,
+                &[],
+            ),
+            setting(
+                "default-category-id",
+                "Default category",
+                "The CategoryId new products go under when none of their categories exists \
+                 on the site; empty = the site's Root.",
+                false,
+                false,
+                None,
                 &[],
             ),
             setting(
@@ -277,10 +445,31 @@ mod tests {
     }
 
     #[test]
+    fn status_ids_default_and_can_be_overridden() {
+        let ids = parse_status_ids(None).unwrap();
+        assert!(ids.contains(&(ItemStatus::InProduction, "InProduction".into())));
+        let ids = parse_status_ids(Some("in-production = Printing, shipped=Dispatched")).unwrap();
+        assert!(ids.contains(&(ItemStatus::InProduction, "Printing".into())));
+        assert!(ids.contains(&(ItemStatus::Shipped, "Dispatched".into())));
+        assert!(ids.contains(&(ItemStatus::Approved, "Approved".into())));
+        for bad in ["lost=Lost", "shipped", "shipped=a/b"] {
+            match parse_status_ids(Some(bad)).unwrap_err() {
+                ConnectorError::InvalidInput(i) => assert_eq!(i.location, "item-status-ids"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn manifest_declares_the_orders_stream_and_settings() {
         let m = manifest();
         assert_eq!(m.provider, "pressero");
         assert_eq!(m.streams[0].name, "orders");
+        let names: Vec<_> = m.streams.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["orders", "item-status", "products", "categories", "users"]
+        );
         let secret: Vec<_> = m
             .settings
             .iter()

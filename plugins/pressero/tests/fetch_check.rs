@@ -273,7 +273,7 @@ fn a_corrupt_cursor_and_an_unknown_stream_are_errors() {
         "{err:?}"
     );
     let err = Pressero::fetch(FetchRequest {
-        stream: "products".into(),
+        stream: "invoices".into(),
         cursor: None,
         page_size: 10,
         now: "2026-12-01T10:00:00Z".into(),

@@ -235,7 +235,7 @@ fn map_in_through_the_connector_reads_the_product_matching_setting() {
     let ext: Value = serde_json::from_str(&o.extension).unwrap();
     assert_eq!(ext["productMatching"], false);
     assert!(matches!(
-        Pressero::map_in("products".into(), raw),
+        Pressero::map_in("invoices".into(), raw),
         Err(ConnectorError::NotFound(_))
     ));
     let err = Pressero::map_out("orders".into(), Entity::Order(o)).unwrap_err();

@@ -101,6 +101,11 @@ enum Command {
         /// Keep running: poll the queue and the schedules every second.
         #[arg(long)]
         serve: bool,
+        /// With `--serve`: receive Pressero webhooks on this address, e.g. 127.0.0.1:8787,
+        /// at `/webhooks/pressero/{connection-id}` (the key is the connection's `webhook-key`
+        /// secret).
+        #[arg(long)]
+        webhooks: Option<std::net::SocketAddr>,
     },
     /// Recent jobs.
     Jobs {
@@ -342,8 +347,28 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
-        Command::Work { serve } => {
+        Command::Work { serve, webhooks } => {
             let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            if let Some(addr) = webhooks {
+                if !serve {
+                    bail!("--webhooks needs --serve");
+                }
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}"))?;
+                eprintln!(
+                    "receiving Pressero webhooks on http://{}/webhooks/pressero/{{connection-id}}",
+                    listener.local_addr()?
+                );
+                let app = switchyard_webhook::router(std::sync::Arc::new(
+                    switchyard_engine::WebhookTrigger::new(host.clone()),
+                ));
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        eprintln!("webhook receiver stopped: {e}");
+                    }
+                });
+            }
             work(&host, serve).await
         }
         Command::Jobs {

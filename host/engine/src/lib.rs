@@ -19,6 +19,7 @@ mod queue;
 mod run_lock;
 mod services;
 mod status_sync;
+mod webhook_trigger;
 
 pub use error::EngineError;
 pub use flow_settings::{FlowMode, FlowSettings};
@@ -30,6 +31,7 @@ pub use push::{PushOutcome, PushProgress, PushSummary};
 pub use queue::{check_schedule, FlowSyncSummary, GlobalSyncSummary, FLOW_SYNC, GLOBAL_SYNC};
 pub use services::ConnectionServices;
 pub use status_sync::StatusSummary;
+pub use webhook_trigger::{WebhookTrigger, WEBHOOK_KEY_SECRET};
 
 use std::sync::Arc;
 

@@ -356,7 +356,7 @@ async fn status_and_shipment_from_presswise_reach_the_pressero_items() {
         .set_item_shipment(
             presswise_id,
             &line,
-            switchyard_sim::presswise::Shipment {
+            switchyard_sim::presswise::model::Shipment {
                 carrier: "UPS".into(),
                 tracking_number: "1Z999AA10123456784".into(),
                 ship_date: String::new(),
@@ -562,6 +562,71 @@ async fn global_sync_touches_only_enabled_live_sites_and_never_runs_twice_at_onc
     assert!(lock.is_some());
     let err = w.host.push_flow(w.flow, &()).await.unwrap_err();
     assert!(err.to_string().contains("already in progress"), "{err}");
+    w.pressero.shutdown().await;
+    w.presswise.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pressero_webhook_queues_the_sync_at_once() {
+    use switchyard_sim::pressero::{WebhookEvent, WebhookSubscriber};
+    const KEY: &str = "site-security-key";
+    let w = world(20, PresswiseConfig::default(), quick_retries()).await;
+    let mut secrets = w.host.store().connection_secrets(w.source).await.unwrap();
+    secrets.insert(switchyard_engine::WEBHOOK_KEY_SECRET, KEY);
+    w.host
+        .store()
+        .set_connection_secrets(w.source, &secrets)
+        .await
+        .unwrap();
+    w.import().await;
+    w.host.push_flow(w.flow, &()).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = switchyard_webhook::router(std::sync::Arc::new(
+        switchyard_engine::WebhookTrigger::new(w.host.clone()),
+    ));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    w.pressero
+        .subscribe_webhook(WebhookSubscriber {
+            url: format!("http://{addr}/webhooks/pressero/{}", w.source),
+            site: None,
+            key: Some(KEY.into()),
+            events: vec![WebhookEvent::OrderPlaced],
+        })
+        .unwrap();
+    let added = w.pressero.add_orders(1)[0];
+    assert!(w.pressero.wait_webhooks_idle(Duration::from_secs(10)).await);
+    let tenant = w.host.store().connection(w.source).await.unwrap().tenant;
+    let jobs = w.host.store().jobs(tenant, 10).await.unwrap();
+    assert!(
+        jobs.iter().any(|j| j.trigger == "webhook"
+            && j.flow == Some(w.flow)
+            && j.state == switchyard_store::JobState::Queued),
+        "{jobs:?}"
+    );
+    let done = w.host.run_jobs_until_idle("test-worker").await.unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    // The new order was imported and went through the push rules straight away.
+    let b = w
+        .host
+        .store()
+        .binding(w.source, "order", &added.to_string())
+        .await
+        .unwrap()
+        .expect("imported");
+    let p = w
+        .host
+        .store()
+        .push_record(w.flow, &b.canonical_id)
+        .await
+        .unwrap()
+        .expect("considered");
+    assert!(
+        matches!(p.state, PushState::Pushed | PushState::Waiting),
+        "{p:?}"
+    );
+    server.abort();
     w.pressero.shutdown().await;
     w.presswise.shutdown().await;
 }

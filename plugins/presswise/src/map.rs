@@ -461,6 +461,136 @@ mod tests {
         }
     }
 
+    fn settings(default_product: Option<&str>) -> OrderSettings {
+        OrderSettings {
+            initial_status: "New".into(),
+            pricing_in_notes: false,
+            default_product_id: default_product.map(Into::into),
+            ship_method: "Ground".into(),
+        }
+    }
+
+    fn canonical_order() -> Order {
+        let item = OrderItem {
+            external_id: Some("li-1".into()),
+            sku: None,
+            product_code: Some("PC-9".into()),
+            product_external_id: Some("3f2a-guid".into()),
+            name: "Flyer".into(),
+            quantity: 2.0,
+            unit_price: 50,
+            tax_rate_bp: None,
+            tax: 0,
+            total: 100,
+            status: ItemStatus::Approved,
+            files_pending: false,
+            extension: r#"{"fileUrl":"https://files.example/a.pdf"}"#.into(),
+        };
+        Order {
+            external_id: "1".into(),
+            number: " 1001 ".into(),
+            placed_at: "2026-12-01T10:00:00Z".into(),
+            updated_at: None,
+            currency: "JPY".into(),
+            payment: PaymentState::Paid,
+            payment_method: None,
+            customer: Customer {
+                external_id: None,
+                kind: PartyKind::Company,
+                company_name: Some("Acme".into()),
+                first_name: Some("Ann".into()),
+                last_name: Some("Lee".into()),
+                email: None,
+                phone: None,
+                vat_number: None,
+                addresses: vec![Address {
+                    external_id: None,
+                    first_name: None,
+                    last_name: None,
+                    company: None,
+                    lines: vec!["1 Main St".into(), " ".into()],
+                    city: Some("Osaka".into()),
+                    postal_code: Some("530-0001".into()),
+                    region: None,
+                    country: Some("JP".into()),
+                    phone: None,
+                    email: None,
+                    extension: "{}".into(),
+                }],
+                contacts: vec![],
+                extension: "{}".into(),
+            },
+            billing: None,
+            shipping: None,
+            coupons: vec![],
+            items: vec![item],
+            subtotal: 100,
+            shipping_total: 0,
+            tax_total: 0,
+            total: 1234,
+            status: None,
+            extension: r#"{"customerPO":"PO-77"}"#.into(),
+        }
+    }
+
+    #[test]
+    fn map_out_falls_back_to_the_customer_and_formats_money_by_currency() {
+        let po = purchase_order(&canonical_order(), &settings(Some("12"))).unwrap();
+        assert_eq!(po.source_order_id, "1001");
+        assert_eq!(po.customer_po.as_deref(), Some("PO-77"));
+        assert_eq!(po.bill_to.first, "Ann");
+        assert_eq!(po.bill_to.name_company, "Acme");
+        assert_eq!(po.bill_to.street, "1 Main St");
+        assert_eq!(po.bill_to.city, "Osaka");
+        assert_eq!(po.ship_to, po.bill_to);
+        // JPY has no minor units.
+        assert_eq!(po.total_cost, "1234");
+        assert_eq!(po.initial_status, "New");
+        // A product id that is not a Presswise one is not linked: the default is used.
+        assert_eq!(po.items[0].product_id, "12");
+        assert_eq!(po.items[0].quantity, 2);
+        assert_eq!(
+            po.items[0].file_href.as_deref(),
+            Some("https://files.example/a.pdf")
+        );
+        assert_eq!(po.comments, None);
+    }
+
+    #[test]
+    fn map_out_refuses_what_presswise_cannot_take() {
+        let mut o = canonical_order();
+        match purchase_order(&o, &settings(None)).unwrap_err() {
+            ConnectorError::InvalidInput(i) => {
+                assert_eq!(i.location, "items[0].product-external-id");
+                assert!(
+                    i.message.contains("item 1 (product code PC-9)"),
+                    "{}",
+                    i.message
+                );
+                assert!(i.message.contains("3f2a-guid"), "{}", i.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        o.items[0].product_external_id = Some("55".into());
+        assert_eq!(
+            purchase_order(&o, &settings(None)).unwrap().items[0].product_id,
+            "55"
+        );
+        o.items[0].quantity = 1.5;
+        match purchase_order(&o, &settings(None)).unwrap_err() {
+            ConnectorError::InvalidInput(i) => assert_eq!(i.location, "items[0].quantity"),
+            other => panic!("{other:?}"),
+        }
+        o.items[0].quantity = 1.0;
+        o.customer.addresses[0].city = None;
+        match purchase_order(&o, &settings(None)).unwrap_err() {
+            ConnectorError::InvalidInput(i) => assert_eq!(i.location, "billing.city"),
+            other => panic!("{other:?}"),
+        }
+        o.items.clear();
+        assert!(purchase_order(&o, &settings(None)).is_err());
+    }
+
     #[test]
     fn products_and_categories_map_in() {
         let raw = RawRecord {

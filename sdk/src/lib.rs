@@ -59,9 +59,8 @@ pub mod time;
 /// text (`"{}"` when empty).
 pub mod types {
     pub use crate::bindings::exports::switchyard::connector::connector::{
-        CheckReport, Direction, FetchRequest, Manifest, Page, Payload, PushRequest, PushResult,
-        PushMode, PushedItem,
-        RateLimitHint, RawRecord, Setting, StreamInfo,
+        CheckReport, Direction, FetchRequest, Manifest, Page, Payload, PushMode, PushRequest,
+        PushResult, PushedItem, RateLimitHint, RawRecord, Setting, StreamInfo,
     };
     pub use crate::bindings::switchyard::connector::types::*;
 }

@@ -9,9 +9,8 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::switchyard::connector::connector::{
-    CheckReport, Direction, FetchRequest, Manifest, Page, Payload, PushRequest, PushResult,
-        PushMode, PushedItem,
-    RateLimitHint, RawRecord, Setting, StreamInfo,
+    CheckReport, Direction, FetchRequest, Manifest, Page, Payload, PushMode, PushRequest,
+    PushResult, PushedItem, RateLimitHint, RawRecord, Setting, StreamInfo,
 };
 pub use switchyard::connector::types::{
     Address, Attribute, Category, ConnectorError, Contact, Coupon, Customer, Entity, EntityKind,

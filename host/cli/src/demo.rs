@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use switchyard_engine::{ImportOptions, ImportSummary, Switchyard};
 use switchyard_sim::pressero::{spawn_pressero, PresseroConfig};
-use switchyard_store::{ConnectionId, NewConnection, Secrets};
+use switchyard_sim::presswise::{spawn_presswise, PresswiseConfig, PresswiseSim};
+use switchyard_sim::RunningSim;
+use switchyard_store::{ConnectionId, FlowId, NewConnection, NewFlow, Secrets, TenantId};
 
 use crate::{print_summary, setup, PageBar};
 
@@ -35,18 +37,27 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
         std::fs::remove_dir_all(&demo_dir)
             .with_context(|| format!("cannot clear {}", demo_dir.display()))?;
     }
+    // Orders placed over the last days, so they fall in Flow B's 30-day push window.
     let sim = spawn_pressero(PresseroConfig {
         seed: args.seed,
         orders: args.orders,
+        base_time: (chrono::Utc::now() - chrono::Duration::days(5)).timestamp_millis(),
+        ..Default::default()
+    })
+    .await?;
+    let presswise = spawn_presswise(PresswiseConfig {
+        seed: args.seed,
         ..Default::default()
     })
     .await?;
     let host = setup::open_host(&demo_dir, plugins).await?;
-    if host.registry().current("pressero").is_none() {
-        anyhow::bail!(
-            "the pressero plugin is not in {}: build it with `cargo xtask plugins`",
-            plugins.display()
-        );
+    for provider in ["pressero", "presswise"] {
+        if host.registry().current(provider).is_none() {
+            anyhow::bail!(
+                "the {provider} plugin is not in {}: build it with `cargo xtask plugins`",
+                plugins.display()
+            );
+        }
     }
     let creds = sim.credentials().clone();
     let tenant = host.store().ensure_tenant("demo").await?;
@@ -79,6 +90,12 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
         println!("test connection: {check}");
     }
     let first = import(&host, conn, args.json).await?;
+    // Flow B: the imported orders pushed to a simulated Presswise.
+    let flow = presswise_flow(&host, tenant, conn, &presswise).await?;
+    let first_push = host.push_flow(flow, &()).await.context("push to Presswise")?;
+    if !args.json {
+        crate::flows::print_push(&first_push);
+    }
 
     let numbers = sim.order_numbers();
     let step = (numbers.len() / args.changes.max(1)).max(1);
@@ -100,6 +117,43 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
         );
     }
     let second = import(&host, conn, args.json).await?;
+    let second_push = host.push_flow(flow, &()).await.context("push to Presswise")?;
+    if !args.json {
+        crate::flows::print_push(&second_push);
+    }
+    // Presswise ships the first pushed order's first item; the status sync brings the
+    // shipment back onto the Pressero item.
+    if let Some(order) = presswise.pushed_orders().first() {
+        if let Some(item) = order.items.first() {
+            presswise.set_item_shipment(
+                order.order_id,
+                &item.item_id.to_string(),
+                switchyard_sim::presswise::model::Shipment {
+                    carrier: "UPS".into(),
+                    tracking_number: "1Z999AA10123456784".into(),
+                    ship_date: String::new(),
+                },
+            )?;
+        }
+    }
+    let status = host.sync_status(flow).await.context("status sync from Presswise")?;
+    if !args.json {
+        println!(
+            "status from Presswise: polled {}, changed {}, written back to Pressero {}, failed {}",
+            status.polled, status.changed, status.written_back, status.failed
+        );
+    }
+    let on_presswise = presswise.pushed_orders().len();
+    // Seeded Presswise data has a few past double pushes of its own; count only ours.
+    let pushed_sources: std::collections::BTreeSet<String> = presswise
+        .pushed_orders()
+        .iter()
+        .map(|o| o.fields.source_order_id.clone())
+        .collect();
+    let duplicates = pushed_sources
+        .iter()
+        .filter(|s| presswise.count_for_source(s) > 1)
+        .count();
     let stored = host.store().count_canonical(tenant, "order").await?;
 
     if args.json {
@@ -107,16 +161,21 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
             "check": check,
             "flows": [first, second],
             "canonical_orders": stored,
+            "push": [first_push, second_push],
+            "status": status,
+            "orders_on_presswise": on_presswise,
+            "duplicates_on_presswise": duplicates,
             "orders_in_source": sim.order_numbers().len(),
         });
         println!("{}", serde_json::to_string(&out)?);
     } else {
         println!(
-            "canonical orders stored: {stored} (source holds {})",
+            "canonical orders stored: {stored} (source holds {}); on Presswise: {on_presswise} orders, {duplicates} pushed twice",
             sim.order_numbers().len()
         );
     }
     sim.shutdown().await;
+    presswise.shutdown().await;
     Ok(())
 }
 
@@ -131,4 +190,52 @@ async fn import(host: &Switchyard, conn: ConnectionId, quiet: bool) -> Result<Im
         print_summary(&s);
     }
     Ok(s)
+}
+
+/// A Presswise connection to the simulator and the Flow B from the Pressero connection to it.
+async fn presswise_flow(
+    host: &Switchyard,
+    tenant: TenantId,
+    pressero: ConnectionId,
+    sim: &RunningSim<PresswiseSim>,
+) -> Result<FlowId> {
+    let creds = sim.credentials().clone();
+    let (_, products) = sim.catalogue();
+    let default_product = products
+        .iter()
+        .find(|p| p.active)
+        .context("the simulated catalogue has no active product")?
+        .product_id;
+    let mut c = NewConnection::new(tenant, "presswise", "Presswise (simulated)");
+    c.settings = [
+        ("url", sim.base_url()),
+        ("username", creds.user.clone()),
+        ("default-product-id", default_product.to_string()),
+        (switchyard_engine::RATE_LIMIT_SETTING, "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    c.secrets = Secrets::new()
+        .with("password", creds.pass.clone())
+        .with("authorization-code", creds.code.clone());
+    c.enabled = true;
+    c.live = true;
+    let target = host.store().create_connection(c).await?;
+    host.check(target).await.context("test the Presswise connection")?;
+    Ok(host
+        .store()
+        .create_flow(NewFlow {
+            tenant,
+            name: "pressero-to-presswise".into(),
+            source: pressero,
+            source_stream: "orders".into(),
+            target,
+            target_stream: "orders".into(),
+            settings: serde_json::json!({}),
+            enabled: true,
+            live: true,
+            schedule: None,
+        })
+        .await?)
 }

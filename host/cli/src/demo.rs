@@ -92,7 +92,10 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
     let first = import(&host, conn, args.json).await?;
     // Flow B: the imported orders pushed to a simulated Presswise.
     let flow = presswise_flow(&host, tenant, conn, &presswise).await?;
-    let first_push = host.push_flow(flow, &()).await.context("push to Presswise")?;
+    let first_push = host
+        .push_flow(flow, &())
+        .await
+        .context("push to Presswise")?;
     if !args.json {
         crate::flows::print_push(&first_push);
     }
@@ -117,7 +120,10 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
         );
     }
     let second = import(&host, conn, args.json).await?;
-    let second_push = host.push_flow(flow, &()).await.context("push to Presswise")?;
+    let second_push = host
+        .push_flow(flow, &())
+        .await
+        .context("push to Presswise")?;
     if !args.json {
         crate::flows::print_push(&second_push);
     }
@@ -136,7 +142,10 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
             )?;
         }
     }
-    let status = host.sync_status(flow).await.context("status sync from Presswise")?;
+    let status = host
+        .sync_status(flow)
+        .await
+        .context("status sync from Presswise")?;
     if !args.json {
         println!(
             "status from Presswise: polled {}, changed {}, written back to Pressero {}, failed {}",
@@ -222,7 +231,9 @@ async fn presswise_flow(
     c.enabled = true;
     c.live = true;
     let target = host.store().create_connection(c).await?;
-    host.check(target).await.context("test the Presswise connection")?;
+    host.check(target)
+        .await
+        .context("test the Presswise connection")?;
     Ok(host
         .store()
         .create_flow(NewFlow {

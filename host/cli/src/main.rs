@@ -419,7 +419,7 @@ async fn main() -> Result<()> {
             for c in conns {
                 runs.extend(host.store().runs(c, limit).await?);
             }
-            runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+            runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
             runs.truncate(limit as usize);
             if json {
                 println!("{}", serde_json::to_string(&runs)?);

@@ -134,6 +134,13 @@ pub(crate) fn print_push(s: &PushSummary) {
     );
 }
 
+pub(crate) fn print_status(s: &switchyard_engine::StatusSummary) {
+    println!(
+        "status {}: polled {}, changed {}, written back {}, failed {}",
+        s.flow, s.polled, s.changed, s.written_back, s.failed
+    );
+}
+
 fn split_endpoint(s: &str) -> (&str, &str) {
     s.split_once('/').unwrap_or((s, "orders"))
 }
@@ -269,10 +276,7 @@ pub(crate) async fn run(host: &Switchyard, cmd: FlowCommand) -> Result<()> {
                     print_push(p);
                 }
                 if let Some(s) = &summary.status {
-                    println!(
-                        "status {}: polled {}, changed {}, written back {}, failed {}",
-                        s.flow, s.polled, s.changed, s.written_back, s.failed
-                    );
+                    print_status(s);
                 }
             }
         }
@@ -301,10 +305,7 @@ pub(crate) async fn run(host: &Switchyard, cmd: FlowCommand) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string(&s)?);
             } else {
-                println!(
-                    "status {}: polled {}, changed {}, written back {}, failed {}",
-                    s.flow, s.polled, s.changed, s.written_back, s.failed
-                );
+                print_status(&s);
             }
         }
         FlowCommand::Queue { name, tenant } => {

@@ -208,6 +208,7 @@ mod tests {
                 email: None,
                 phone: None,
                 vat_number: None,
+                company_external_id: None,
                 addresses: vec![],
                 contacts: vec![],
                 extension: "{}".into(),

@@ -164,6 +164,7 @@ fn customer(details: &Value) -> Customer {
             email: email.clone(),
             phone: phone.clone(),
             vat_number: None,
+            company_external_id: None,
             addresses: Vec::new(),
             contacts: vec![Contact {
                 external_id: user_id,
@@ -184,6 +185,7 @@ fn customer(details: &Value) -> Customer {
             email,
             phone,
             vat_number: None,
+            company_external_id: None,
             addresses: Vec::new(),
             contacts: Vec::new(),
             extension: "{}".into(),

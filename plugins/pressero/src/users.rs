@@ -67,6 +67,7 @@ pub fn customer(data: &str) -> Result<Customer> {
             email: email.clone(),
             phone: phone.clone(),
             vat_number: None,
+            company_external_id: None,
             addresses: Vec::new(),
             contacts: vec![Contact {
                 external_id: Some(id),
@@ -87,6 +88,7 @@ pub fn customer(data: &str) -> Result<Customer> {
             email,
             phone,
             vat_number: None,
+            company_external_id: None,
             addresses: Vec::new(),
             contacts: Vec::new(),
             extension,

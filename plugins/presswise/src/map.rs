@@ -503,6 +503,7 @@ mod tests {
                 email: None,
                 phone: None,
                 vat_number: None,
+                company_external_id: None,
                 addresses: vec![Address {
                     external_id: None,
                     first_name: None,

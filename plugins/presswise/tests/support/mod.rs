@@ -260,6 +260,7 @@ pub fn order(number: &str, items: Vec<OrderItem>) -> Order {
             email: Some("ann@example.org".into()),
             phone: None,
             vat_number: None,
+            company_external_id: None,
             addresses: vec![],
             contacts: vec![],
             extension: "{}".into(),

@@ -5,7 +5,9 @@ use serde::Serialize;
 use switchyard_store::{CanonicalRecord, Flow, PushItem, PushRecord, TenantId};
 
 use crate::error::EngineError;
-use crate::push::{flow_lock, order_of, PushContext, PushOutcome};
+use switchyard_runtime::bindings::EntityKind;
+
+use crate::push::{flow_lock, order_of, PushContext, PushOutcome, Subject};
 use crate::push_rules::{self, Hold};
 use crate::run_lock::HeldRunLock;
 use crate::Switchyard;
@@ -138,6 +140,7 @@ impl Switchyard {
                 let services = self.services_for(&target, &plugin, Some(run)).await?;
                 let ctx = PushContext {
                     flow: flow.clone(),
+                    kind: EntityKind::Order,
                     settings,
                     target: target.clone(),
                     plugin: plugin.clone(),
@@ -146,7 +149,7 @@ impl Switchyard {
                 };
                 let mut job = plugin.start_job(services.clone()).await?;
                 let outcome = self
-                    .attempt_push(&ctx, &mut job, &record, &canonical, true)
+                    .attempt_push(&ctx, &mut job, &record, &Subject::Order(canonical), true)
                     .await;
                 services.flush().await;
                 let status = if outcome.is_ok() {

@@ -1,5 +1,10 @@
-//! Pushing a flow's source records to its target (R-B-1 … R-B-4): push rules, push records,
-//! retries with backoff and dead letters, and never a second record at the target.
+//! Pushing a flow's source records to its target (R-B-1 … R-B-4, R-B-7, R-B-8): push rules,
+//! push records, retries with backoff and dead letters, and never a second record at the
+//! target.
+//!
+//! A flow moves what its source stream carries: orders (held by push rules, pushed once) or
+//! catalogue records — products and categories — which are pushed when new and sent again as
+//! updates when they change at the source; categories go parents first.
 //!
 //! An attempt is recorded as `sending` before the plugin is called. Whenever an earlier
 //! attempt exists — it failed, timed out after sending, or the host died before recording
@@ -11,7 +16,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use switchyard_runtime::bindings::{
-    ConnectorError, Direction, Entity, Order, PushMode, PushRequest, PushResult,
+    Category, ConnectorError, Direction, Entity, EntityKind, Order, Product, PushMode, PushRequest,
+    PushResult,
 };
 use switchyard_runtime::{Job, LoadedPlugin, RuntimeError};
 use switchyard_store::{
@@ -28,8 +34,77 @@ use crate::run_lock::HeldRunLock;
 use crate::services::ConnectionServices;
 use crate::Switchyard;
 
-/// The kind of record a push flow moves.
-const ORDER: &str = "order";
+/// One source record on its way to the target.
+#[derive(Debug, Clone)]
+pub(crate) enum Subject {
+    Order(Order),
+    Product(Product),
+    Category(Category),
+}
+
+impl Subject {
+    /// The record's canonical entity, if a flow can push it.
+    pub(crate) fn of(record: &CanonicalRecord) -> Result<Subject, String> {
+        match serde_json::from_value::<Entity>(record.data.clone()) {
+            Ok(Entity::Order(o)) => Ok(Subject::Order(o)),
+            Ok(Entity::Product(p)) => Ok(Subject::Product(p)),
+            Ok(Entity::Category(c)) => Ok(Subject::Category(c)),
+            Ok(other) => Err(format!(
+                "canonical record {} is a {}: flows push orders, products and categories",
+                record.id,
+                other.kind().as_str()
+            )),
+            Err(e) => Err(format!(
+                "canonical record {} is not a valid entity: {e}",
+                record.id
+            )),
+        }
+    }
+
+    /// Stored kind of the record (bindings, push records).
+    fn kind(&self) -> &'static str {
+        match self {
+            Subject::Order(_) => "order",
+            Subject::Product(_) => "product",
+            Subject::Category(_) => "category",
+        }
+    }
+
+    /// How people name it in the log: `order 1001`, `product BC-STD`, `category Flyers`.
+    fn label(&self) -> String {
+        match self {
+            Subject::Order(o) => format!("order {}", o.number),
+            Subject::Product(p) => format!(
+                "product {}",
+                p.code.as_deref().or(p.sku.as_deref()).unwrap_or(&p.name)
+            ),
+            Subject::Category(c) => format!("category {}", c.name),
+        }
+    }
+
+    /// The structured reference put into activity details.
+    fn reference(&self) -> serde_json::Value {
+        match self {
+            Subject::Order(o) => serde_json::json!({ "order": o.number }),
+            Subject::Product(p) => serde_json::json!({ "product": p.external_id }),
+            Subject::Category(c) => serde_json::json!({ "category": c.external_id }),
+        }
+    }
+
+    /// Catalogue records are sent again as updates when they change.
+    fn is_catalogue(&self) -> bool {
+        !matches!(self, Subject::Order(_))
+    }
+}
+
+/// Adds `more` to a JSON object of activity details.
+fn detail(subject: &Subject, more: serde_json::Value) -> serde_json::Value {
+    let mut d = subject.reference();
+    if let (Some(d), serde_json::Value::Object(more)) = (d.as_object_mut(), more) {
+        d.extend(more);
+    }
+    d
+}
 
 /// What a push run did; also the `--json` answer of the CLI.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -83,6 +158,8 @@ pub enum PushOutcome {
 /// Everything one push run (or one "push again") works with.
 pub(crate) struct PushContext {
     pub flow: Flow,
+    /// What the source stream carries.
+    pub kind: EntityKind,
     pub settings: FlowSettings,
     pub target: Connection,
     pub plugin: Arc<LoadedPlugin>,
@@ -151,8 +228,10 @@ impl Switchyard {
             .start_run(source.id, &lock_stream, Some("push"))
             .await?;
         let services = self.services_for(&target, &plugin, Some(run)).await?;
+        let kind = self.stream_kind(&source, &flow.source_stream)?;
         let ctx = PushContext {
             flow: flow.clone(),
+            kind,
             settings,
             target,
             plugin,
@@ -194,7 +273,11 @@ impl Switchyard {
     ) -> Result<(), EngineError> {
         let mut job = ctx.plugin.start_job(ctx.services.clone()).await?;
         let window_start = Utc::now() - chrono::Duration::days(i64::from(ctx.settings.window_days));
+        let catalogue = ctx.kind != EntityKind::Order;
         let mut after: Option<CanonicalId> = None;
+        // Categories are all read first and sent parents first, so that a parent is at the
+        // target before its children name it.
+        let mut categories = Vec::new();
         loop {
             lock.ensure_held()?;
             let page = self
@@ -202,62 +285,112 @@ impl Switchyard {
                 .push_candidates(
                     ctx.flow.id,
                     ctx.flow.source,
-                    ORDER,
+                    ctx.kind.as_str(),
                     after.as_ref(),
                     ctx.settings.page_size,
+                    catalogue,
                 )
                 .await?;
             let full = page.len() as u32 == ctx.settings.page_size;
             for (record, push) in page {
                 after = Some(record.id);
-                lock.ensure_held()?;
-                summary.considered += 1;
-                let order = match order_of(&record) {
-                    Ok(o) => o,
+                let subject = match Subject::of(&record) {
+                    Ok(s) => s,
                     Err(e) => {
+                        summary.considered += 1;
                         summary.failed += 1;
                         ctx.services.note(Level::Error, "push", &e, None);
                         continue;
                     }
                 };
-                if !is_due(&record, push.as_ref(), &order, window_start) {
-                    summary.skipped += 1;
-                    progress.record_done(summary);
+                if ctx.kind == EntityKind::Category {
+                    categories.push((record, push, subject));
                     continue;
                 }
-                let holds = push_rules::holds(&order);
-                if !holds.is_empty() {
-                    let reason = holds
-                        .iter()
-                        .map(|h| h.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    let changed = self
-                        .store()
-                        .hold_push(ctx.flow.id, &record.id, &reason, Some(ctx.run))
-                        .await?;
-                    if changed {
-                        ctx.services.note(
-                            Level::Info,
-                            "push-waiting",
-                            &format!("order {} waits: {reason}", order.number),
-                            Some(serde_json::json!({ "order": order.number, "holds": holds })),
-                        );
-                    }
-                    summary.waiting += 1;
-                    progress.record_done(summary);
-                    continue;
-                }
-                let outcome = self
-                    .attempt_push(ctx, &mut job, &record, &order, false)
-                    .await?;
-                count(summary, &outcome);
-                progress.record_done(summary);
+                self.push_one(
+                    ctx,
+                    &mut job,
+                    lock,
+                    summary,
+                    progress,
+                    window_start,
+                    &record,
+                    push,
+                    subject,
+                )
+                .await?;
             }
             if !full {
+                break;
+            }
+        }
+        for (record, push, subject) in parents_first(categories) {
+            self.push_one(
+                ctx,
+                &mut job,
+                lock,
+                summary,
+                progress,
+                window_start,
+                &record,
+                push,
+                subject,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Considers one candidate: due or not, held by a rule or not, then one attempt.
+    #[allow(clippy::too_many_arguments)]
+    async fn push_one(
+        &self,
+        ctx: &PushContext,
+        job: &mut Job,
+        lock: &HeldRunLock,
+        summary: &mut PushSummary,
+        progress: &dyn PushProgress,
+        window_start: DateTime<Utc>,
+        record: &CanonicalRecord,
+        push: Option<PushRecord>,
+        subject: Subject,
+    ) -> Result<(), EngineError> {
+        lock.ensure_held()?;
+        summary.considered += 1;
+        if !is_due(record, push.as_ref(), &subject, window_start) {
+            summary.skipped += 1;
+            progress.record_done(summary);
+            return Ok(());
+        }
+        if let Subject::Order(order) = &subject {
+            let holds = push_rules::holds(order);
+            if !holds.is_empty() {
+                let reason = holds
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let changed = self
+                    .store()
+                    .hold_push(ctx.flow.id, &record.id, &reason, Some(ctx.run))
+                    .await?;
+                if changed {
+                    ctx.services.note(
+                        Level::Info,
+                        "push-waiting",
+                        &format!("order {} waits: {reason}", order.number),
+                        Some(serde_json::json!({ "order": order.number, "holds": holds })),
+                    );
+                }
+                summary.waiting += 1;
+                progress.record_done(summary);
                 return Ok(());
             }
         }
+        let outcome = self.attempt_push(ctx, job, record, &subject, false).await?;
+        count(summary, &outcome);
+        progress.record_done(summary);
+        Ok(())
     }
 
     /// One attempt for one record, with everything recorded; errors of the record itself
@@ -267,13 +400,20 @@ impl Switchyard {
         ctx: &PushContext,
         job: &mut Job,
         record: &CanonicalRecord,
-        order: &Order,
+        subject: &Subject,
         revive: bool,
     ) -> Result<PushOutcome, EngineError> {
         let flow = ctx.flow.id;
+        let label = subject.label();
         let before = match self
             .store()
-            .begin_push_attempt(flow, &record.id, revive, Some(ctx.run))
+            .begin_push_attempt(
+                flow,
+                &record.id,
+                revive,
+                subject.is_catalogue(),
+                Some(ctx.run),
+            )
             .await
         {
             Ok(before) => before,
@@ -285,15 +425,27 @@ impl Switchyard {
             }
             Err(e) => return Err(e.into()),
         };
-        let attempts = before.as_ref().map_or(0, |b| b.attempts) + 1;
+        // A catalogue record the target has had before is updated in place.
+        let update = before
+            .as_ref()
+            .filter(|_| subject.is_catalogue())
+            .and_then(|b| b.external_id.clone());
+        let attempts = match &before {
+            Some(b) if b.state == PushState::Pushed => 1,
+            Some(b) => b.attempts + 1,
+            None => 1,
+        };
         let mode = match ctx.settings.mode {
             FlowMode::StatusOnly => PushMode::Find,
+            FlowMode::Push if update.is_some() => PushMode::Create,
             // Any earlier attempt may have reached the target.
             FlowMode::Push if attempts > 1 => PushMode::FindOrCreate,
             FlowMode::Push => PushMode::Create,
         };
         crash_point::reached("before-send");
-        let result = self.send(ctx, job, order, &record.id, mode).await;
+        let result = self
+            .send(ctx, job, subject, &record.id, mode, update.clone())
+            .await;
         crash_point::reached("after-send");
         let outcome = match result {
             Ok(r) => {
@@ -301,6 +453,7 @@ impl Switchyard {
                 self.record_success(
                     ctx,
                     record,
+                    subject,
                     &r.external_id,
                     r.status.as_deref(),
                     &r.items,
@@ -311,19 +464,20 @@ impl Switchyard {
                     Level::Info,
                     "pushed",
                     &format!(
-                        "order {} {} as {} at {}",
-                        order.number,
+                        "{label} {} as {} at {}",
                         if linked {
                             "linked"
                         } else if r.created {
                             "created"
+                        } else if update.is_some() {
+                            "updated"
                         } else {
                             "found (an earlier attempt had created it)"
                         },
                         r.external_id,
                         ctx.target.name
                     ),
-                    Some(serde_json::json!({ "order": order.number, "external_id": r.external_id, "status": r.status, "attempt": attempts })),
+                    Some(detail(subject, serde_json::json!({ "external_id": r.external_id, "status": r.status, "attempt": attempts, "created": r.created }))),
                 );
                 if linked {
                     PushOutcome::Linked {
@@ -340,6 +494,7 @@ impl Switchyard {
                 self.record_success(
                     ctx,
                     record,
+                    subject,
                     &a.external_id,
                     None,
                     &[],
@@ -350,10 +505,13 @@ impl Switchyard {
                     Level::Info,
                     "pushed",
                     &format!(
-                        "order {} was already at {} as {} ({})",
-                        order.number, ctx.target.name, a.external_id, a.message
+                        "{label} was already at {} as {} ({})",
+                        ctx.target.name, a.external_id, a.message
                     ),
-                    None,
+                    Some(detail(
+                        subject,
+                        serde_json::json!({ "external_id": a.external_id }),
+                    )),
                 );
                 PushOutcome::Pushed {
                     external_id: a.external_id,
@@ -410,18 +568,20 @@ impl Switchyard {
                     Level::Error,
                     if dead { "dead-letter" } else { "push-failed" },
                     &format!(
-                        "order {} to {}: attempt {attempts} failed: {message}{}",
-                        order.number,
+                        "{label} to {}: attempt {attempts} failed: {message}{}",
                         ctx.target.name,
                         if dead {
                             "; given up (push it again once the cause is fixed)"
                         } else if retryable {
                             "; retried later"
                         } else {
-                            "; retried when the order changes or is pushed again"
+                            "; retried when the record changes or is pushed again"
                         }
                     ),
-                    Some(serde_json::json!({ "order": order.number, "attempt": attempts, "error": message })),
+                    Some(detail(
+                        subject,
+                        serde_json::json!({ "attempt": attempts, "error": message }),
+                    )),
                 );
                 if let SendError::Runtime(_) = e {
                     // The instance is poisoned; later records need a fresh one.
@@ -451,16 +611,24 @@ impl Switchyard {
         &self,
         ctx: &PushContext,
         job: &mut Job,
-        order: &Order,
+        subject: &Subject,
         canonical_id: &CanonicalId,
         mode: PushMode,
+        update: Option<String>,
     ) -> Result<PushResult, SendError> {
-        let outgoing = self
-            .with_target_products(ctx, push_rules::pushable_part(order))
-            .await
-            .map_err(SendError::Engine)?;
+        let outgoing = match subject {
+            Subject::Order(order) => Entity::Order(
+                self.with_target_products(ctx, push_rules::pushable_part(order))
+                    .await
+                    .map_err(SendError::Engine)?,
+            ),
+            // Catalogue records name their categories and parents by the source's ids; the
+            // target plugin resolves them through the integration data it keeps.
+            Subject::Product(p) => Entity::Product(p.clone()),
+            Subject::Category(c) => Entity::Category(c.clone()),
+        };
         let payload = job
-            .map_out(&ctx.flow.target_stream, &Entity::Order(outgoing))
+            .map_out(&ctx.flow.target_stream, &outgoing)
             .await
             .map_err(SendError::from_runtime)?;
         // R-P-2: exactly what is sent to the target.
@@ -468,22 +636,26 @@ impl Switchyard {
             Level::Info,
             "push-payload",
             &format!(
-                "order {} → {} ({})",
-                order.number,
+                "{} → {} ({})",
+                subject.label(),
                 ctx.target.name,
-                match mode {
-                    PushMode::Create => "create",
-                    PushMode::FindOrCreate => "find or create",
-                    PushMode::Find => "find only",
+                match (mode, &update) {
+                    (_, Some(id)) => format!("update {id}"),
+                    (PushMode::Create, None) => "create".into(),
+                    (PushMode::FindOrCreate, None) => "find or create".into(),
+                    (PushMode::Find, None) => "find only".into(),
                 }
             ),
-            Some(serde_json::json!({ "order": order.number, "payload": payload.data })),
+            Some(detail(
+                subject,
+                serde_json::json!({ "payload": payload.data }),
+            )),
         );
         let req = PushRequest {
             stream: ctx.flow.target_stream.clone(),
             payload,
             idempotency_key: idempotency_key(ctx.flow.id, canonical_id),
-            external_id: None,
+            external_id: update,
             mode,
         };
         job.push(&req).await.map_err(SendError::from_runtime)
@@ -493,6 +665,7 @@ impl Switchyard {
         &self,
         ctx: &PushContext,
         record: &CanonicalRecord,
+        subject: &Subject,
         external_id: &str,
         status: Option<&str>,
         items: &[switchyard_runtime::bindings::PushedItem],
@@ -510,7 +683,7 @@ impl Switchyard {
             .record_pushed(PushSuccess {
                 flow: ctx.flow.id,
                 target: ctx.target.id,
-                kind: ORDER,
+                kind: subject.kind(),
                 canonical_id: record.id,
                 external_id,
                 external_status: status,
@@ -548,6 +721,28 @@ impl Switchyard {
                 .map(|b| b.external_id);
         }
         Ok(order)
+    }
+
+    /// The kind of entity a connection's stream carries, from its plugin's manifest.
+    pub(crate) fn stream_kind(
+        &self,
+        conn: &Connection,
+        stream: &str,
+    ) -> Result<EntityKind, EngineError> {
+        let plugin = self
+            .registry()
+            .current(&conn.provider)
+            .ok_or_else(|| EngineError::NoPlugin(conn.provider.clone()))?;
+        plugin
+            .manifest()
+            .streams
+            .iter()
+            .find(|s| s.name == stream)
+            .map(|s| s.entity)
+            .ok_or_else(|| EngineError::UnknownStream {
+                provider: conn.provider.clone(),
+                stream: stream.to_string(),
+            })
     }
 
     /// The plugin serving the target connection, checked to write `stream`.
@@ -624,29 +819,66 @@ pub(crate) fn order_of(record: &CanonicalRecord) -> Result<Order, String> {
     }
 }
 
-/// Whether a record is due for an attempt now.
+/// Whether a record is due for an attempt now. Orders count within the window of days;
+/// catalogue records whenever they changed since they were pushed.
 fn is_due(
     record: &CanonicalRecord,
     push: Option<&PushRecord>,
-    order: &Order,
+    subject: &Subject,
     window_start: DateTime<Utc>,
 ) -> bool {
-    let placed = DateTime::parse_from_rfc3339(&order.placed_at)
-        .map(|t| t.with_timezone(&Utc))
-        .ok();
-    if placed.is_some_and(|p| p < window_start) {
-        return false;
+    if let Subject::Order(order) = subject {
+        let placed = DateTime::parse_from_rfc3339(&order.placed_at)
+            .map(|t| t.with_timezone(&Utc))
+            .ok();
+        if placed.is_some_and(|p| p < window_start) {
+            return false;
+        }
     }
     match push {
         None => true,
         Some(p) => match p.state {
             PushState::Waiting | PushState::Sending => true,
             PushState::Failed if p.retryable => p.next_attempt_at.is_none_or(|t| t <= Utc::now()),
-            // A mapping or validation error clears only when the order changes.
+            // A mapping or validation error clears only when the record changes.
             PushState::Failed => record.updated_at > p.updated_at,
-            PushState::Pushed | PushState::Linked | PushState::Dead => false,
+            PushState::Pushed => subject.is_catalogue() && record.updated_at > p.updated_at,
+            PushState::Linked | PushState::Dead => false,
         },
     }
+}
+
+/// Categories ordered so that every parent comes before its children (by the source's
+/// ids); a parent that is not among them (already pushed, or missing) does not hold a
+/// child back.
+fn parents_first<T>(
+    mut categories: Vec<(CanonicalRecord, T, Subject)>,
+) -> Vec<(CanonicalRecord, T, Subject)> {
+    let parent_of: std::collections::HashMap<String, Option<String>> = categories
+        .iter()
+        .filter_map(|(_, _, s)| match s {
+            Subject::Category(c) => Some((c.external_id.clone(), c.parent_external_id.clone())),
+            _ => None,
+        })
+        .collect();
+    let depth = |id: &str| {
+        let mut d = 0usize;
+        let mut at = parent_of.get(id).cloned().flatten();
+        // Bounded: a cycle in the source's data must not hang the push.
+        while let Some(p) = at {
+            d += 1;
+            if d > parent_of.len() {
+                break;
+            }
+            at = parent_of.get(&p).cloned().flatten();
+        }
+        d
+    };
+    categories.sort_by_cached_key(|(r, _, s)| match s {
+        Subject::Category(c) => (depth(&c.external_id), r.id),
+        _ => (0, r.id),
+    });
+    categories
 }
 
 fn count(summary: &mut PushSummary, outcome: &PushOutcome) {

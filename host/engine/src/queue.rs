@@ -11,6 +11,8 @@ use switchyard_store::{
     Enqueued, FlowId, Job, JobId, JobOutcome, JobState, Level, NewActivity, NewJob, TenantId,
 };
 
+use switchyard_runtime::bindings::EntityKind;
+
 use crate::error::EngineError;
 use crate::import::{ImportOptions, ImportSummary};
 use crate::push::PushSummary;
@@ -34,6 +36,9 @@ pub struct FlowSyncSummary {
     pub import: Option<ImportSummary>,
     pub push: Option<PushSummary>,
     pub status: Option<StatusSummary>,
+    /// For a product flow: the category flows synchronised before it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<FlowSyncSummary>,
 }
 
 /// What a global synchronisation queued.
@@ -98,12 +103,30 @@ impl Switchyard {
 
     /// Runs one flow's synchronisation now, in this process: import the source stream,
     /// push what is due, then poll statuses when the flow has a status stream.
+    ///
+    /// A product flow first synchronises the category flows between the same two
+    /// connections, so that a new product's categories are at the target before it
+    /// (R-B-7).
     pub async fn sync_flow(&self, flow: FlowId) -> Result<FlowSyncSummary, EngineError> {
-        let (flow, settings, _, _) = self.open_flow(flow).await?;
+        let (flow, settings, source, _) = self.open_flow(flow).await?;
+        let kind = self.stream_kind(&source, &flow.source_stream)?;
         let mut summary = FlowSyncSummary {
             flow: flow.name.clone(),
             ..Default::default()
         };
+        if kind == EntityKind::Product {
+            for other in self.store().flows(flow.tenant).await? {
+                if other.source == flow.source
+                    && other.target == flow.target
+                    && other.live
+                    && self.stream_kind(&source, &other.source_stream)? == EntityKind::Category
+                {
+                    summary
+                        .categories
+                        .push(Box::pin(self.sync_flow(other.id)).await?);
+                }
+            }
+        }
         summary.import = Some(
             self.import(
                 flow.source,
@@ -114,7 +137,7 @@ impl Switchyard {
             .await?,
         );
         summary.push = Some(self.push_flow(flow.id, &()).await?);
-        if settings.status_stream.is_some() {
+        if kind == EntityKind::Order && settings.status_stream.is_some() {
             summary.status = Some(self.sync_status(flow.id).await?);
         }
         Ok(summary)

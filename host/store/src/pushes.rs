@@ -196,7 +196,9 @@ pub fn idempotency_key(flow: FlowId, canonical_id: &CanonicalId) -> String {
 impl Store {
     /// Source records of a flow that the target does not have yet, after `after` in id
     /// order: those bound to the source connection with `kind` and no push record, or one
-    /// that is waiting, sending or failed. Each comes with its push record, if any.
+    /// that is waiting, sending or failed. With `changed`, also those pushed before whose
+    /// canonical record changed since (catalogue flows update them). Each comes with its
+    /// push record, if any.
     pub async fn push_candidates(
         &self,
         flow: FlowId,
@@ -204,12 +206,15 @@ impl Store {
         kind: &str,
         after: Option<&CanonicalId>,
         limit: u32,
+        changed: bool,
     ) -> Result<Vec<(CanonicalRecord, Option<PushRecord>)>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT b.canonical_id FROM bindings b
              LEFT JOIN pushes p ON p.flow_id = $1 AND p.canonical_id = b.canonical_id
+             LEFT JOIN canonical_records c ON $6 AND p.state = 'pushed' AND c.id = b.canonical_id
              WHERE b.connection_id = $2 AND b.kind = $3 AND b.canonical_id > $4
-               AND (p.state IS NULL OR p.state IN ('waiting', 'sending', 'failed'))
+               AND (p.state IS NULL OR p.state IN ('waiting', 'sending', 'failed')
+                    OR c.updated_at > p.updated_at)
              ORDER BY b.canonical_id LIMIT $5",
         )
         .bind(flow.to_string())
@@ -217,6 +222,7 @@ impl Store {
         .bind(kind)
         .bind(after.map(|a| a.to_string()).unwrap_or_default())
         .bind(i64::from(limit))
+        .bind(changed)
         .fetch_all(&self.pool)
         .await
         .context(format!("listing push candidates of flow {flow}"))?;
@@ -341,11 +347,15 @@ impl Store {
     /// before anything is sent. Refused ([`StoreError::Conflict`]) when the target already
     /// has it, or when it is dead and `revive` is false. Returns the record as it was
     /// before, so the caller knows whether an earlier attempt may have reached the target.
+    ///
+    /// With `update`, a record already pushed may be sent again (a catalogue record that
+    /// changed at the source): its external id is kept and its attempts start over.
     pub async fn begin_push_attempt(
         &self,
         flow: FlowId,
         canonical_id: &CanonicalId,
         revive: bool,
+        update: bool,
         run: Option<RunId>,
     ) -> Result<Option<PushRecord>, StoreError> {
         let mut tx = self
@@ -362,7 +372,7 @@ impl Store {
         .map(|r| push_from_row(&r))
         .transpose()?;
         if let Some(b) = &before {
-            if b.state.is_at_target() {
+            if b.state.is_at_target() && !(update && b.state == PushState::Pushed) {
                 return Err(StoreError::Conflict(format!(
                     "{canonical_id} is already at the target of flow {flow} as {}",
                     b.external_id.as_deref().unwrap_or("?")
@@ -381,7 +391,8 @@ impl Store {
                                  last_run_id, created_at, updated_at)
              VALUES ($1, $2, 'sending', $3, 1, $4, $5, $5)
              ON CONFLICT (flow_id, canonical_id) DO UPDATE SET
-                state = 'sending', hold_reason = NULL, attempts = pushes.attempts + 1,
+                state = 'sending', hold_reason = NULL,
+                attempts = CASE WHEN pushes.state = 'pushed' THEN 1 ELSE pushes.attempts + 1 END,
                 last_run_id = excluded.last_run_id, updated_at = excluded.updated_at",
         )
         .bind(flow.to_string())

@@ -68,6 +68,17 @@ pub async fn pressero_connection(
     name: &str,
     password: &str,
 ) -> ConnectionId {
+    pressero_connection_with(host, sim, name, password, &[]).await
+}
+
+/// A live Pressero connection with further settings (e.g. the `site` of catalogue streams).
+pub async fn pressero_connection_with(
+    host: &Switchyard,
+    sim: &RunningSim<PresseroSim>,
+    name: &str,
+    password: &str,
+    more: &[(&str, &str)],
+) -> ConnectionId {
     let creds = sim.credentials().clone();
     let tenant = host.store().ensure_tenant("acme").await.expect("tenant");
     let mut c = NewConnection::new(tenant, "pressero", name);
@@ -81,6 +92,7 @@ pub async fn pressero_connection(
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
+    .chain(more.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     .collect();
     c.secrets = Secrets::new()
         .with("password", password)
@@ -158,6 +170,17 @@ pub async fn order_flow(
     target: ConnectionId,
     settings: serde_json::Value,
 ) -> switchyard_store::FlowId {
+    stream_flow(host, name, (source, "orders"), (target, "orders"), settings).await
+}
+
+/// A Live, Enabled flow from one connection's stream to another's.
+pub async fn stream_flow(
+    host: &Switchyard,
+    name: &str,
+    (source, source_stream): (ConnectionId, &str),
+    (target, target_stream): (ConnectionId, &str),
+    settings: serde_json::Value,
+) -> switchyard_store::FlowId {
     let tenant = host
         .store()
         .connection(source)
@@ -169,9 +192,9 @@ pub async fn order_flow(
             tenant,
             name: name.into(),
             source,
-            source_stream: "orders".into(),
+            source_stream: source_stream.into(),
             target,
-            target_stream: "orders".into(),
+            target_stream: target_stream.into(),
             settings,
             enabled: true,
             live: true,

@@ -23,6 +23,9 @@ pub enum SimError {
         /// The item reference as given.
         item: String,
     },
+    /// A catalogue product that the simulator does not hold.
+    #[error("unknown product {0}")]
+    UnknownProduct(u64),
     /// A fault setting that is not known or whose value does not parse.
     #[error("invalid fault setting `{0}`")]
     InvalidFault(String),

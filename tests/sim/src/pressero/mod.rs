@@ -1010,6 +1010,33 @@ impl PresseroSim {
         serde_json::to_value(d.details(o)).ok()
     }
 
+    /// The products site `site` lists (deleted ones too), as `site/{site}/products` serves
+    /// them; none for an unknown site.
+    pub fn site_products_json(&self, site: &str) -> Vec<serde_json::Value> {
+        let d = self.read();
+        let Some(si) = api::site_index(&d, site) else {
+            return Vec::new();
+        };
+        d.products
+            .iter()
+            .filter(|p| p.site.is_none_or(|s| s as usize == si))
+            .filter_map(|p| serde_json::to_value(d.product_view(p, si)).ok())
+            .collect()
+    }
+
+    /// The categories of site `site`, as `site/{site}/categories` serves them.
+    pub fn site_categories_json(&self, site: &str) -> Vec<serde_json::Value> {
+        let d = self.read();
+        let Some(si) = api::site_index(&d, site) else {
+            return Vec::new();
+        };
+        d.categories
+            .iter()
+            .filter(|c| c.site as usize == si)
+            .filter_map(|c| serde_json::to_value(d.category_view(c)).ok())
+            .collect()
+    }
+
     /// The items answer of an order, as JSON.
     pub fn order_items_json(&self, number: u64) -> Option<serde_json::Value> {
         let d = self.read();

@@ -696,6 +696,27 @@ impl PresswiseSim {
         (d.categories.clone(), d.products.clone())
     }
 
+    /// Changes a catalogue product's name and price (as someone editing it in Presswise
+    /// would): its `modified` moves on, so a catalogue sync sees it changed.
+    pub fn change_product(
+        &self,
+        product_id: u64,
+        name: &str,
+        price_cents: i64,
+    ) -> Result<(), SimError> {
+        let mut d = self.write();
+        let stamp = d.change_stamp();
+        let p = d
+            .products
+            .iter_mut()
+            .find(|p| p.product_id == product_id)
+            .ok_or(SimError::UnknownProduct(product_id))?;
+        p.name = name.to_string();
+        p.price_cents = price_cents;
+        p.modified = stamp;
+        Ok(())
+    }
+
     /// Every user (seeded, then created).
     pub fn users(&self) -> Vec<User> {
         self.read().users.clone()

@@ -109,11 +109,7 @@ impl Switchyard {
             let canonical = order_of(&record).map_err(EngineError::Canonical)?;
             let holds = push_rules::holds(&canonical);
             if !holds.is_empty() {
-                let reason = holds
-                    .iter()
-                    .map(|h| h.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let reason = push_rules::reason(&holds);
                 self.store()
                     .hold_push(flow.id, &record.id, &reason, None)
                     .await?;
@@ -149,7 +145,13 @@ impl Switchyard {
                 };
                 let mut job = plugin.start_job(services.clone()).await?;
                 let outcome = self
-                    .attempt_push(&ctx, &mut job, &record, &Subject::Order(canonical), true)
+                    .attempt_push(
+                        &ctx,
+                        &mut job,
+                        &record,
+                        &Subject::Order(Box::new(canonical)),
+                        true,
+                    )
                     .await;
                 services.flush().await;
                 let status = if outcome.is_ok() {

@@ -37,8 +37,8 @@ use crate::Switchyard;
 /// One source record on its way to the target.
 #[derive(Debug, Clone)]
 pub(crate) enum Subject {
-    Order(Order),
-    Product(Product),
+    Order(Box<Order>),
+    Product(Box<Product>),
     Category(Category),
 }
 
@@ -46,8 +46,8 @@ impl Subject {
     /// The record's canonical entity, if a flow can push it.
     pub(crate) fn of(record: &CanonicalRecord) -> Result<Subject, String> {
         match serde_json::from_value::<Entity>(record.data.clone()) {
-            Ok(Entity::Order(o)) => Ok(Subject::Order(o)),
-            Ok(Entity::Product(p)) => Ok(Subject::Product(p)),
+            Ok(Entity::Order(o)) => Ok(Subject::Order(Box::new(o))),
+            Ok(Entity::Product(p)) => Ok(Subject::Product(Box::new(p))),
             Ok(Entity::Category(c)) => Ok(Subject::Category(c)),
             Ok(other) => Err(format!(
                 "canonical record {} is a {}: flows push orders, products and categories",
@@ -292,21 +292,26 @@ impl Switchyard {
                 )
                 .await?;
             let full = page.len() as u32 == ctx.settings.page_size;
+            let mut batch = Vec::with_capacity(page.len());
             for (record, push) in page {
                 after = Some(record.id);
-                let subject = match Subject::of(&record) {
-                    Ok(s) => s,
+                match Subject::of(&record) {
+                    Ok(subject) => batch.push((record, push, subject)),
                     Err(e) => {
                         summary.considered += 1;
                         summary.failed += 1;
                         ctx.services.note(Level::Error, "push", &e, None);
-                        continue;
                     }
-                };
-                if ctx.kind == EntityKind::Category {
-                    categories.push((record, push, subject));
+                }
+            }
+            if ctx.kind == EntityKind::Category {
+                categories.append(&mut batch);
+                if full {
                     continue;
                 }
+                batch = parents_first(std::mem::take(&mut categories));
+            }
+            for (record, push, subject) in batch {
                 self.push_one(
                     ctx,
                     &mut job,
@@ -323,20 +328,6 @@ impl Switchyard {
             if !full {
                 break;
             }
-        }
-        for (record, push, subject) in parents_first(categories) {
-            self.push_one(
-                ctx,
-                &mut job,
-                lock,
-                summary,
-                progress,
-                window_start,
-                &record,
-                push,
-                subject,
-            )
-            .await?;
         }
         Ok(())
     }
@@ -365,11 +356,7 @@ impl Switchyard {
         if let Subject::Order(order) = &subject {
             let holds = push_rules::holds(order);
             if !holds.is_empty() {
-                let reason = holds
-                    .iter()
-                    .map(|h| h.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let reason = push_rules::reason(&holds);
                 let changed = self
                     .store()
                     .hold_push(ctx.flow.id, &record.id, &reason, Some(ctx.run))
@@ -450,16 +437,8 @@ impl Switchyard {
         let outcome = match result {
             Ok(r) => {
                 let linked = mode == PushMode::Find;
-                self.record_success(
-                    ctx,
-                    record,
-                    subject,
-                    &r.external_id,
-                    r.status.as_deref(),
-                    &r.items,
-                    linked,
-                )
-                .await?;
+                self.record_success(ctx, record, subject, &r, linked)
+                    .await?;
                 ctx.services.note(
                     Level::Info,
                     "pushed",
@@ -491,16 +470,14 @@ impl Switchyard {
                 }
             }
             Err(SendError::Connector(ConnectorError::AlreadyExists(a))) => {
-                self.record_success(
-                    ctx,
-                    record,
-                    subject,
-                    &a.external_id,
-                    None,
-                    &[],
-                    mode == PushMode::Find,
-                )
-                .await?;
+                let found = PushResult {
+                    external_id: a.external_id.clone(),
+                    status: None,
+                    created: false,
+                    items: Vec::new(),
+                };
+                self.record_success(ctx, record, subject, &found, mode == PushMode::Find)
+                    .await?;
                 ctx.services.note(
                     Level::Info,
                     "pushed",
@@ -624,7 +601,7 @@ impl Switchyard {
             ),
             // Catalogue records name their categories and parents by the source's ids; the
             // target plugin resolves them through the integration data it keeps.
-            Subject::Product(p) => Entity::Product(p.clone()),
+            Subject::Product(p) => Entity::Product((**p).clone()),
             Subject::Category(c) => Entity::Category(c.clone()),
         };
         let payload = job
@@ -666,12 +643,11 @@ impl Switchyard {
         ctx: &PushContext,
         record: &CanonicalRecord,
         subject: &Subject,
-        external_id: &str,
-        status: Option<&str>,
-        items: &[switchyard_runtime::bindings::PushedItem],
+        result: &PushResult,
         linked: bool,
     ) -> Result<(), EngineError> {
-        let lines: Vec<PushedLine> = items
+        let lines: Vec<PushedLine> = result
+            .items
             .iter()
             .map(|i| PushedLine {
                 source_item_id: i.source_id.clone(),
@@ -685,8 +661,8 @@ impl Switchyard {
                 target: ctx.target.id,
                 kind: subject.kind(),
                 canonical_id: record.id,
-                external_id,
-                external_status: status,
+                external_id: &result.external_id,
+                external_status: result.status.as_deref(),
                 lines: &lines,
                 linked,
                 run: Some(ctx.run),

@@ -112,6 +112,15 @@ pub fn check(rule: PushRule, order: &Order) -> Option<Hold> {
     }
 }
 
+/// The holds as one sentence, as stored on a waiting push record.
+pub fn reason(holds: &[Hold]) -> String {
+    holds
+        .iter()
+        .map(|h| h.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Every rule that does not hold; empty when the order may be pushed.
 pub fn holds(order: &Order) -> Vec<Hold> {
     PushRule::ALL

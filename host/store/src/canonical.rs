@@ -625,7 +625,7 @@ async fn replace_match_keys(
     Ok(())
 }
 
-fn canonical_from_row(r: &SqliteRow) -> Result<CanonicalRecord, StoreError> {
+pub(crate) fn canonical_from_row(r: &SqliteRow) -> Result<CanonicalRecord, StoreError> {
     let id = CanonicalId::from_column(&col::<String>(r, "id")?)?;
     let text: String = col(r, "data")?;
     let data = serde_json::from_str(&text)

@@ -1,5 +1,5 @@
 //! Storage: tenants, connections, flows, cursors, canonical records, bindings, push records,
-//! jobs, runs, activity log
+//! jobs, runs, activity log, order requests and match memory
 //! (sqlx; SQLite embedded).
 //!
 //! ```no_run
@@ -27,6 +27,7 @@ mod flows;
 mod ids;
 mod jobs;
 mod kv;
+mod order_requests;
 mod pushes;
 mod runs;
 mod secrets;
@@ -43,6 +44,9 @@ pub use error::{KeyError, StoreError};
 pub use flows::{Flow, NewFlow};
 pub use ids::{CanonicalId, ConnectionId, FlowId, JobId, RunId, TenantId};
 pub use jobs::{Enqueued, Job, JobOutcome, JobState, NewJob};
+pub use order_requests::{
+    NewOrderRequest, OrderRequest, RequestChange, RequestSource, RequestState,
+};
 pub use pushes::{
     idempotency_key, PushFailure, PushItem, PushRecord, PushState, PushSuccess, PushedLine,
 };

@@ -11,7 +11,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 /// Connector crates shipped with Switchyard (folder under `plugins/`).
-const PLUGINS: &[&str] = &["pressero", "presswise"];
+const PLUGINS: &[&str] = &["pressero", "presswise", "mpower"];
 /// Test-only plugins (folder under `tests/plugins/`).
 const TEST_PLUGINS: &[&str] = &["hostile", "echo"];
 

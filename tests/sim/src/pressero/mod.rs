@@ -203,6 +203,23 @@ pub(crate) struct PresseroData {
     pub(crate) outbox: Vec<PendingEvent>,
 }
 
+/// An order a test places with [`PresseroSim::place_order`]: who buys, where it goes, and
+/// which catalogue products (indexes into the generated catalogue) it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// The buyer's company ("" for a private person).
+    pub business: String,
+    pub street: String,
+    pub postcode: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub products: Vec<usize>,
+}
+
 impl PresseroData {
     fn generate(cfg: &PresseroConfig, seed: u64) -> PresseroData {
         let user_count = cfg
@@ -450,6 +467,109 @@ impl PresseroData {
             }
         }
         numbers
+    }
+
+    /// Places an order as `spec` describes (buyer, address, catalogue products): the buyer
+    /// becomes a user of site 0, or is the user with that e-mail already.
+    pub fn place_order(&mut self, spec: &PlacedOrder) -> u64 {
+        let stamp = self.change_stamp();
+        let user = match self
+            .users
+            .iter()
+            .position(|u| u.site == 0 && u.email.trim().eq_ignore_ascii_case(spec.email.trim()))
+        {
+            Some(k) => k,
+            None => {
+                let n = self.users.len() as u64;
+                let address = Address {
+                    first_name: spec.first_name.clone(),
+                    last_name: spec.last_name.clone(),
+                    business: spec.business.clone(),
+                    address1: spec.street.clone(),
+                    address2: String::new(),
+                    address3: String::new(),
+                    city: spec.city.clone(),
+                    postal: spec.postcode.clone(),
+                    state_province: String::new(),
+                    country: spec.country.clone(),
+                    phone: "+31 20 555 0100".into(),
+                    email: spec.email.clone(),
+                };
+                self.users.push(User {
+                    id: stable_uuid(self.seed, ns::USER, 2_000_000 + n),
+                    site: 0,
+                    email: spec.email.clone(),
+                    first_name: spec.first_name.clone(),
+                    last_name: spec.last_name.clone(),
+                    business: spec.business.clone(),
+                    phone: address.phone.clone(),
+                    alt_address: address.clone(),
+                    address,
+                    integration_data: None,
+                    book: Vec::new(),
+                    default_book: None,
+                    modified: stamp,
+                });
+                self.users.len() - 1
+            }
+        };
+        // A returning buyer may type the address differently this time.
+        {
+            let u = &mut self.users[user];
+            u.address.address1 = spec.street.clone();
+            u.address.postal = spec.postcode.clone();
+            u.address.city = spec.city.clone();
+            u.address.country = spec.country.clone();
+            u.address.business = spec.business.clone();
+            u.business = spec.business.clone();
+        }
+        let number = self.first_number + self.orders.len() as u64;
+        let ctx = generator::OrderContext {
+            seed: self.seed,
+            users: &self.users,
+            sites: &self.sites,
+            products: &self.products,
+            base_time: self.base_time,
+            first_number: self.first_number,
+        };
+        let mut o = generator::order(&ctx, number);
+        o.user = user as u32;
+        o.site = 0;
+        o.currency = self.sites[0].currency;
+        o.payment_status = PaymentStatus::Paid;
+        o.payment_method = "CreditCard";
+        o.coupon = None;
+        o.bill_variant = 0;
+        o.ship_alt = false;
+        o.ship_variant = 0;
+        o.email_variant = 0;
+        o.order_date = stamp;
+        o.modified = stamp;
+        o.paid_at = None;
+        o.items = spec
+            .products
+            .iter()
+            .map(|&p| {
+                let product = &self.products[p % self.products.len()];
+                let quantity = product.quantities.first().copied().unwrap_or(1);
+                Item {
+                    product: (p % self.products.len()) as u16,
+                    quantity,
+                    price_cents: product.unit_price_centicents * i64::from(quantity) / 100,
+                    tax_cents: 0,
+                    shipping_cents: 0,
+                    status: ItemStatus::Approved,
+                    files_pending: false,
+                    status_modified: stamp,
+                    tracking: None,
+                    notes: None,
+                }
+            })
+            .collect();
+        self.by_modified.insert((stamp, number));
+        self.orders.push(o);
+        self.raise_order(WebhookEvent::OrderPlaced, number);
+        number
     }
 
     // ---- rendering ----
@@ -1001,6 +1121,12 @@ impl PresseroSim {
     /// Adds `count` new orders dated now; returns their numbers.
     pub fn add_orders(&self, count: usize) -> Vec<u64> {
         self.mutate(|d| d.add_orders(count))
+    }
+
+    /// Places an order for a chosen buyer, address and products (see [`PlacedOrder`]):
+    /// paid, items approved, dated now; returns its number.
+    pub fn place_order(&self, spec: &PlacedOrder) -> u64 {
+        self.mutate(|d| d.place_order(spec))
     }
 
     /// The details answer of an order, as JSON.

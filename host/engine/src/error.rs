@@ -33,6 +33,9 @@ pub enum EngineError {
     Http(#[from] switchyard_http::HttpError),
     #[error("{0}")]
     Canonical(String),
+    /// An order request cannot be matched, decided or converted as asked.
+    #[error("{0}")]
+    Inbox(String),
     #[error("a run of `{connection}` / {stream} is already in progress{}; it was not started again", .until.as_ref().map(|u| format!(" (its lock holds until {u} unless renewed)")).unwrap_or_default())]
     RunInProgress {
         connection: String,

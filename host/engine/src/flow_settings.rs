@@ -15,6 +15,9 @@ pub enum FlowMode {
     /// Push nothing; link records an older integration already pushed, then keep their
     /// statuses in sync (R-B-4, for migrations).
     StatusOnly,
+    /// Orders become order requests in the inbox (Flow A, R-A-1): matched, decided by a
+    /// person where needed, and converted into orders at the target.
+    Inbox,
 }
 
 /// A flow's settings. Unknown keys are refused, so a typo is not silently ignored.
@@ -35,6 +38,9 @@ pub struct FlowSettings {
     pub retry_backoff_seconds: u64,
     /// Records handled per page (and per transaction of progress).
     pub page_size: u32,
+    /// Inbox mode: the target's streams imported before matching, so it knows what the
+    /// target has (contacts, companies, addresses, products).
+    pub reference_streams: Vec<String>,
 }
 
 impl Default for FlowSettings {
@@ -47,6 +53,12 @@ impl Default for FlowSettings {
             max_attempts: 5,
             retry_backoff_seconds: 30,
             page_size: 50,
+            reference_streams: vec![
+                "companies".into(),
+                "contacts".into(),
+                "addresses".into(),
+                "products".into(),
+            ],
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod crash_point;
 mod error;
 mod flow_settings;
 mod import;
+pub mod inbox;
 mod match_keys;
 mod order_ops;
 mod policy;

@@ -2,32 +2,42 @@
 //! again (contacts by e-mail, companies by name or VAT, addresses by postal
 //! fields, products by SKU, code or external id).
 
+use switchyard_matching::{
+    address_key as postal_key, code_key, company_key, email_key, vat_key, EmailRules, PostalAddress,
+};
 use switchyard_runtime::bindings::switchyard::connector::matching::MatchKind;
 use switchyard_runtime::bindings::{Address, Customer, Entity, PartyKind};
 use switchyard_store::MatchKey;
 
-/// Normalise a value for a key type so that trivial variants meet:
-/// e-mails trimmed and lower-cased, names without case, punctuation and
-/// repeated blanks, VAT numbers as upper-case letters and digits.
+/// Normalise a value for a key type so that trivial variants meet (see
+/// `switchyard_matching`): e-mails trimmed and lower-cased, company names without legal
+/// form, case and punctuation, VAT numbers as upper-case letters and digits, codes and SKUs
+/// without case.
 pub fn normalise(key_type: &str, value: &str) -> String {
     match key_type {
-        "email" => value.trim().to_lowercase(),
-        "vat" => value
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_uppercase(),
-        "company" | "address" | "name" => value
+        "email" => email_key(value, EmailRules::default()),
+        EMAIL_BASE => email_key(
+            value,
+            EmailRules {
+                merge_plus_addressing: true,
+            },
+        ),
+        "vat" => vat_key(value),
+        "company" => company_key(value),
+        "name" => value
             .to_lowercase()
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect::<String>()
-            .split_whitespace()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" "),
+        "sku" | "code" | "ean" => code_key(value),
         _ => value.trim().to_string(),
     }
 }
+
+/// The key type of an e-mail with plus-addressing merged (`ann+shop@x` = `ann@x`), for
+/// connections configured to treat them as one person.
+pub const EMAIL_BASE: &str = "email-base";
 
 /// Which stored kind and key type a matching query field looks under.
 pub(crate) fn match_key_type(kind: MatchKind, field: &str) -> (&'static str, String) {
@@ -53,20 +63,25 @@ fn field_or(field: &str, default: &str) -> String {
     }
 }
 
-/// The postal key of an address: first line, postcode, city and country.
+/// The postal key of an address: street (number last, abbreviations written out),
+/// postcode, city and country.
 pub fn address_key(a: &Address) -> String {
-    let parts = [
-        a.lines.first().map(String::as_str).unwrap_or(""),
-        a.postal_code.as_deref().unwrap_or(""),
-        a.city.as_deref().unwrap_or(""),
-        a.country.as_deref().unwrap_or(""),
-    ];
-    normalise("address", &parts.join(" "))
+    postal_key(PostalAddress {
+        street: a.lines.first().map(String::as_str).unwrap_or(""),
+        house_number: "",
+        postcode: a.postal_code.as_deref().unwrap_or(""),
+        city: a.city.as_deref().unwrap_or(""),
+        country: a.country.as_deref().unwrap_or(""),
+    })
 }
 
 fn push(keys: &mut Vec<MatchKey>, key_type: &str, value: Option<&str>) {
     if let Some(v) = value {
-        let value = normalise(key_type, v);
+        let value = if key_type == "address" {
+            v.to_string()
+        } else {
+            normalise(key_type, v)
+        };
         if !value.is_empty()
             && !keys
                 .iter()
@@ -82,8 +97,10 @@ fn push(keys: &mut Vec<MatchKey>, key_type: &str, value: Option<&str>) {
 
 fn customer_keys(keys: &mut Vec<MatchKey>, c: &Customer) {
     push(keys, "email", c.email.as_deref());
+    push(keys, EMAIL_BASE, c.email.as_deref());
     for contact in &c.contacts {
         push(keys, "email", contact.email.as_deref());
+        push(keys, EMAIL_BASE, contact.email.as_deref());
     }
     if c.kind == PartyKind::Company {
         push(keys, "company", c.company_name.as_deref());
@@ -156,10 +173,10 @@ mod tests {
     }
 
     #[test]
-    fn company_names_lose_punctuation_and_case() {
+    fn company_names_lose_punctuation_case_and_legal_form() {
         assert_eq!(
             normalise("company", "Print-Works,  Ltd."),
-            normalise("company", "print works ltd")
+            normalise("company", "print works")
         );
         assert_ne!(
             normalise("company", "Print Works"),

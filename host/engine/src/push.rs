@@ -192,6 +192,13 @@ impl Switchyard {
         progress: &dyn PushProgress,
     ) -> Result<PushSummary, EngineError> {
         let (flow, settings, source, target) = self.open_flow(flow).await?;
+        if settings.mode == FlowMode::Inbox {
+            return Err(EngineError::Inbox(format!(
+                "flow {} puts orders into the inbox as order requests; they are converted with \
+                 `switchyard inbox convert`, not pushed",
+                flow.name
+            )));
+        }
         let plugin = self.target_plugin(&target, &flow.target_stream)?;
         let lock =
             HeldRunLock::acquire(self.store(), source.id, &source.name, &flow_lock(&flow)).await?;
@@ -424,10 +431,11 @@ impl Switchyard {
         };
         let mode = match ctx.settings.mode {
             FlowMode::StatusOnly => PushMode::Find,
-            FlowMode::Push if update.is_some() => PushMode::Create,
+            // (Inbox flows never reach here: `push_flow` refuses them.)
+            FlowMode::Push | FlowMode::Inbox if update.is_some() => PushMode::Create,
             // Any earlier attempt may have reached the target.
-            FlowMode::Push if attempts > 1 => PushMode::FindOrCreate,
-            FlowMode::Push => PushMode::Create,
+            FlowMode::Push | FlowMode::Inbox if attempts > 1 => PushMode::FindOrCreate,
+            FlowMode::Push | FlowMode::Inbox => PushMode::Create,
         };
         crash_point::reached("before-send");
         let result = self

@@ -14,6 +14,7 @@ use switchyard_store::{
 use switchyard_runtime::bindings::EntityKind;
 
 use crate::error::EngineError;
+use crate::flow_settings::FlowMode;
 use crate::import::{ImportOptions, ImportSummary};
 use crate::push::PushSummary;
 use crate::status_sync::StatusSummary;
@@ -39,6 +40,12 @@ pub struct FlowSyncSummary {
     /// For a product flow: the category flows synchronised before it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<FlowSyncSummary>,
+    /// For an inbox flow: the target's reference streams imported first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reference: Vec<ImportSummary>,
+    /// For an inbox flow: the requests made or matched again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<crate::inbox::InboxSummary>,
 }
 
 /// What a global synchronisation queued.
@@ -136,6 +143,17 @@ impl Switchyard {
             )
             .await?,
         );
+        if settings.mode == FlowMode::Inbox {
+            // Know what the target has before matching against it.
+            for stream in &settings.reference_streams {
+                summary.reference.push(
+                    self.import(flow.target, stream, &ImportOptions::default(), &())
+                        .await?,
+                );
+            }
+            summary.inbox = Some(self.fill_inbox(flow.id).await?);
+            return Ok(summary);
+        }
         summary.push = Some(self.push_flow(flow.id, &()).await?);
         if kind == EntityKind::Order && settings.status_stream.is_some() {
             summary.status = Some(self.sync_status(flow.id).await?);

@@ -10,6 +10,7 @@ use switchyard_store::{Connection, Level, RunId, Store};
 
 use crate::activity::ActivityBuffer;
 use crate::match_keys::{match_key_type, normalise};
+use switchyard_matching::{address_key as postal_key, PostalAddress};
 
 /// [`HostServices`] for one connection: HTTP under the connection's policy,
 /// the connection's own key space, matching within its tenant, and activity
@@ -131,13 +132,43 @@ impl HostServices for ConnectionServices {
         fields: Vec<matching::MatchField>,
     ) -> Result<Vec<matching::Candidate>, String> {
         let (entity_kind, _) = match_key_type(kind, "");
+        // An address is one key made of its postal fields, not one lookup per field.
+        let fields = if kind == matching::MatchKind::Address {
+            let field = |n: &str| {
+                fields
+                    .iter()
+                    .find(|f| f.name == n)
+                    .map_or("", |f| f.value.as_str())
+            };
+            let street = if field("street").is_empty() {
+                field("address")
+            } else {
+                field("street")
+            };
+            vec![matching::MatchField {
+                name: "address".into(),
+                value: postal_key(PostalAddress {
+                    street,
+                    house_number: field("house-number"),
+                    postcode: field("postcode"),
+                    city: field("city"),
+                    country: field("country"),
+                }),
+            }]
+        } else {
+            fields
+        };
         let asked = fields.len().max(1);
         // canonical id → (fields that matched, summary)
         let mut found: std::collections::BTreeMap<String, (Vec<String>, String)> =
             Default::default();
         for field in &fields {
             let (_, key_type) = match_key_type(kind, &field.name);
-            let value = normalise(&key_type, &field.value);
+            let value = if key_type == "address" {
+                field.value.clone()
+            } else {
+                normalise(&key_type, &field.value)
+            };
             if value.is_empty() {
                 continue;
             }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use switchyard_engine::{ImportOptions, ImportSummary, Switchyard};
+use switchyard_sim::mpower::{spawn_mpower, MpowerConfig};
 use switchyard_sim::pressero::{spawn_pressero, PresseroConfig};
 use switchyard_sim::presswise::{spawn_presswise, PresswiseConfig, PresswiseSim};
 use switchyard_sim::RunningSim;
@@ -51,7 +52,7 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
     })
     .await?;
     let host = setup::open_host(&demo_dir, plugins).await?;
-    for provider in ["pressero", "presswise"] {
+    for provider in ["pressero", "presswise", "mpower"] {
         if host.registry().current(provider).is_none() {
             anyhow::bail!(
                 "the {provider} plugin is not in {}: build it with `cargo xtask plugins`",
@@ -164,6 +165,7 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
         .filter(|s| presswise.count_for_source(s) > 1)
         .count();
     let stored = host.store().count_canonical(tenant, "order").await?;
+    let flow_a = flow_a(&host, tenant, conn, &sim, &args).await?;
 
     if args.json {
         let out = serde_json::json!({
@@ -175,6 +177,7 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
             "orders_on_presswise": on_presswise,
             "duplicates_on_presswise": duplicates,
             "orders_in_source": sim.order_numbers().len(),
+            "flow_a": flow_a,
         });
         println!("{}", serde_json::to_string(&out)?);
     } else {
@@ -186,6 +189,187 @@ pub(crate) async fn run(data_dir: &Path, plugins: &Path, args: DemoArgs) -> Resu
     sim.shutdown().await;
     presswise.shutdown().await;
     Ok(())
+}
+
+/// Flow A: the Pressero orders into a simulated M-Power as order requests; three placed
+/// orders show a matched contact, several candidates (one chosen) and a new buyer whose
+/// unknown product is linked; the ready requests are converted, one of them twice.
+async fn flow_a(
+    host: &Switchyard,
+    tenant: TenantId,
+    pressero: ConnectionId,
+    sim: &RunningSim<switchyard_sim::pressero::PresseroSim>,
+    args: &DemoArgs,
+) -> Result<serde_json::Value> {
+    use switchyard_sim::pressero::PlacedOrder;
+    let mpower = spawn_mpower(MpowerConfig {
+        seed: args.seed,
+        contacts: 3000,
+        products: 2000,
+        orders: 100,
+        order_requests: 0,
+        ..Default::default()
+    })
+    .await?;
+    let mut c = NewConnection::new(tenant, "mpower", "M-Power (simulated)");
+    c.settings = [
+        ("url", mpower.base_url()),
+        (switchyard_engine::RATE_LIMIT_SETTING, "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    c.secrets = Secrets::new().with("api-key", mpower.api_key());
+    c.enabled = true;
+    c.live = true;
+    let mis = host.store().create_connection(c).await?;
+    host.check(mis)
+        .await
+        .context("test the M-Power connection")?;
+    let flow = host
+        .store()
+        .create_flow(NewFlow {
+            tenant,
+            name: "pressero-to-mpower".into(),
+            source: pressero,
+            source_stream: "orders".into(),
+            target: mis,
+            target_stream: "orders".into(),
+            settings: serde_json::json!({"mode": "inbox"}),
+            enabled: true,
+            live: true,
+            schedule: None,
+        })
+        .await?;
+    let placed =
+        |email: &str, business: &str, street: &str, postcode: &str, products: Vec<usize>| {
+            sim.place_order(&PlacedOrder {
+                email: email.into(),
+                first_name: "Demo".into(),
+                last_name: "Buyer".into(),
+                business: business.into(),
+                street: street.into(),
+                postcode: postcode.into(),
+                city: "Amsterdam".into(),
+                country: "NL".into(),
+                products,
+            })
+        };
+    // Known at M-Power (one contact), known twice (two contacts), and a new buyer whose
+    // second product M-Power does not have.
+    let known = placed(
+        "piet.bakker@acme.nl",
+        "Acme B.V.",
+        "Main St. 1",
+        "1012AB",
+        vec![0, 1],
+    );
+    let twice = placed(
+        "jan.jansen@acme.nl",
+        "Acme",
+        "Main Street 1",
+        "1012 AB",
+        vec![2],
+    );
+    let new_buyer = placed(
+        "new.buyer@example.org",
+        "Demo Print B.V.",
+        "Damrak 1",
+        "1012 LG",
+        vec![4, 7],
+    );
+    let sync = host
+        .sync_flow(flow)
+        .await
+        .context("sync of the M-Power inbox flow")?;
+    let inbox = sync.inbox.clone().unwrap_or_default();
+    let request = |n: u64| async move {
+        host.store()
+            .order_request_by_reference(tenant, mis, "Pressero (simulated)", &n.to_string())
+            .await?
+            .with_context(|| format!("no order request for order {n}"))
+    };
+    let r_known = request(known).await?;
+    let (_, e_known) = host.evaluate_request(tenant, r_known.id).await?;
+    let known_contact = e_known
+        .contact
+        .contact
+        .clone()
+        .unwrap_or_else(|| "none".into());
+    let r_twice = request(twice).await?;
+    let (_, e_twice) = host.evaluate_request(tenant, r_twice.id).await?;
+    let candidates = e_twice.contact.candidates.len();
+    let choice = e_twice
+        .contact
+        .candidates
+        .first()
+        .map(|c| c.external_id.clone())
+        .context("the demo's contact with two matches has no candidates")?;
+    host.choose_for_request(tenant, r_twice.id, Some(&choice), None)
+        .await?;
+    let r_new = request(new_buyer).await?;
+    host.link_request_line(tenant, r_new.id, 2, "new").await?;
+
+    let mut converted = Vec::new();
+    for r in [&r_known, &r_twice, &r_new] {
+        converted.push(host.convert_request(tenant, r.id).await?);
+    }
+    // Every other ready request too (a few dozen, to keep the demo short).
+    let ready = host
+        .store()
+        .order_requests(tenant, Some(switchyard_store::RequestState::Ready), 0, 40)
+        .await?;
+    for r in &ready {
+        converted.push(host.convert_request(tenant, r.id).await?);
+    }
+    let again = host.convert_request(tenant, r_known.id).await?;
+    let counts = host.store().order_request_counts(tenant).await?;
+    let created = |what: &str| mpower.created(Some(what)).len();
+    let emails: Vec<String> = mpower
+        .created(Some("contacts"))
+        .iter()
+        .filter_map(|w| w.body["email"].as_str().map(|e| e.trim().to_lowercase()))
+        .collect();
+    let unique: std::collections::BTreeSet<&String> = emails.iter().collect();
+    let duplicate_contacts = emails.len() - unique.len();
+    let orders = created("orders");
+    let summary = serde_json::json!({
+        "inbox": inbox,
+        "requests": counts,
+        "matched_contact": known_contact,
+        "several_candidates": candidates,
+        "converted": converted.len(),
+        "converted_again_sent_nothing": again.already_converted,
+        "created_on_mpower": {
+            "companies": created("companies"),
+            "contacts": created("contacts"),
+            "addresses": created("addresses"),
+            "products": created("products"),
+            "orders": orders,
+        },
+        "duplicate_contacts_on_mpower": duplicate_contacts,
+    });
+    if !args.json {
+        crate::inbox::print_inbox_summary(&inbox);
+        println!(
+            "Flow A: request {} matched contact {}; request {} had {candidates} contacts with one e-mail, {choice} chosen; request {} is a new buyer with a product linked as new",
+            r_known.id,
+            known_contact,
+            r_twice.id,
+            r_new.id,
+        );
+        println!(
+            "Flow A: converted {} requests into {orders} M-Power orders (created {} companies, {} contacts, {} addresses, {} products); converting one again sent {}; contacts created twice: {duplicate_contacts}",
+            converted.len(),
+            created("companies"),
+            created("contacts"),
+            created("addresses"),
+            created("products"),
+            if again.already_converted { "nothing" } else { "something (a defect)" },
+        );
+    }
+    mpower.shutdown().await;
+    Ok(summary)
 }
 
 async fn import(host: &Switchyard, conn: ConnectionId, quiet: bool) -> Result<ImportSummary> {

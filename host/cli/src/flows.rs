@@ -278,6 +278,12 @@ pub(crate) async fn run(host: &Switchyard, cmd: FlowCommand) -> Result<()> {
                 if let Some(s) = &summary.status {
                     print_status(s);
                 }
+                for r in &summary.reference {
+                    crate::print_summary(r);
+                }
+                if let Some(i) = &summary.inbox {
+                    crate::inbox::print_inbox_summary(i);
+                }
             }
         }
         FlowCommand::Push { name, tenant, json } => {

@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod flows;
+mod inbox;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -66,6 +67,9 @@ enum Command {
     /// Flows: add, list, switch, sync, push, status, queue.
     #[command(subcommand)]
     Flow(flows::FlowCommand),
+    /// Order requests (Flow A): list, show, choose, link, edit, convert, add.
+    #[command(subcommand)]
+    Inbox(inbox::InboxCommand),
     /// Push an order again now (after a failure or dead letter); never duplicates.
     PushAgain {
         /// The order's id at the source (e.g. the Pressero order number).
@@ -312,6 +316,10 @@ async fn main() -> Result<()> {
         Command::Flow(cmd) => {
             let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
             flows::run(&host, cmd).await
+        }
+        Command::Inbox(cmd) => {
+            let host = setup::open_host(&cli.data_dir, &cli.plugins).await?;
+            inbox::run(&host, cmd).await
         }
         Command::PushAgain {
             order,

@@ -208,3 +208,26 @@ pub async fn stream_flow(
 pub fn days_ago_ms(days: i64) -> i64 {
     (chrono::Utc::now() - chrono::Duration::days(days)).timestamp_millis()
 }
+
+/// A live M-Power connection to a simulator, with extra settings (e.g. `product-matching`).
+pub async fn mpower_connection(
+    host: &Switchyard,
+    sim: &RunningSim<switchyard_sim::mpower::MpowerSim>,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> ConnectionId {
+    let tenant = host.store().ensure_tenant("acme").await.expect("tenant");
+    let mut c = NewConnection::new(tenant, "mpower", name);
+    c.settings = [
+        ("url", sim.base_url()),
+        (switchyard_engine::RATE_LIMIT_SETTING, "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    .collect();
+    c.secrets = Secrets::new().with("api-key", sim.api_key());
+    c.enabled = true;
+    c.live = true;
+    host.store().create_connection(c).await.expect("connection")
+}

@@ -37,6 +37,27 @@ pub mod bindings {
     });
 }
 
+impl types::Customer {
+    /// A customer of `kind` with nothing else known yet (no ids, names, addresses; `{}`
+    /// extension), to fill in field by field.
+    pub fn blank(kind: types::PartyKind) -> types::Customer {
+        types::Customer {
+            external_id: None,
+            kind,
+            company_name: None,
+            first_name: None,
+            last_name: None,
+            email: None,
+            phone: None,
+            vat_number: None,
+            company_external_id: None,
+            addresses: Vec::new(),
+            contacts: Vec::new(),
+            extension: "{}".into(),
+        }
+    }
+}
+
 pub mod config;
 pub mod cursor;
 pub mod error;

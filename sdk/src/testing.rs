@@ -17,6 +17,9 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
 
 use crate::bindings::switchyard::connector::http::{Header, HttpError, Method, Request, Response};
 use crate::bindings::switchyard::connector::log::Level;
@@ -356,4 +359,128 @@ pub fn expire(key: &str) {
     with_host(|h| {
         h.store.remove(key);
     })
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+    }
+}
+
+/// Sends a request the plugin made to a server on loopback (a provider simulator) over a
+/// plain HTTP/1.1 connection and reads its answer, for [`FakeHost`] routes in native tests
+/// against a simulator: `route(Method::Get, "http://127.0.0.1:*", move |r| forward_to_loopback(addr, "127.0.0.1", timeout, r))`.
+/// No answer within `read_timeout` is the host's `timeout` error, as the real host's
+/// deadline would be; a refused or cut-off connection is `connection`.
+pub fn forward_to_loopback(
+    addr: std::net::SocketAddr,
+    host_header: &str,
+    read_timeout: Duration,
+    req: &SentRequest,
+) -> FakeResponse {
+    let path = req
+        .url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+        .unwrap_or_else(|| "/".into());
+    let mut stream = match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+        Ok(s) => s,
+        Err(e) => return FakeResponse::Failure(HttpError::Connection(e.to_string())),
+    };
+    stream
+        .set_read_timeout(Some(read_timeout))
+        .expect("timeout");
+    let mut head = format!(
+        "{} {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        method_name(req.method),
+        req.body.len()
+    );
+    for h in &req.headers {
+        head.push_str(&format!("{}: {}\r\n", h.name, h.value));
+    }
+    head.push_str("\r\n");
+    if let Err(e) = stream
+        .write_all(head.as_bytes())
+        .and_then(|_| stream.write_all(&req.body))
+    {
+        return FakeResponse::Failure(HttpError::Connection(e.to_string()));
+    }
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return FakeResponse::Failure(HttpError::Timeout(format!(
+                    "no answer within {read_timeout:?}"
+                )))
+            }
+            Err(e) => return FakeResponse::Failure(HttpError::Connection(e.to_string())),
+        }
+    }
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return FakeResponse::Failure(HttpError::Connection("no complete answer".into()));
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<Header> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| Header {
+            name: k.trim().into(),
+            value: v.trim().into(),
+        })
+        .collect();
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(n))
+            .map(|h| h.value.clone())
+    };
+    if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
+                return FakeResponse::Failure(HttpError::Connection("broken chunk".into()));
+            };
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16)
+                .unwrap_or(0);
+            rest = &rest[eol + 2..];
+            if size == 0 {
+                break;
+            }
+            if rest.len() < size {
+                return FakeResponse::Failure(HttpError::Connection("body cut off".into()));
+            }
+            out.extend_from_slice(&rest[..size]);
+            rest = &rest[(size + 2).min(rest.len())..];
+        }
+        body = out;
+    } else if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        if body.len() < len {
+            return FakeResponse::Failure(HttpError::Connection("body cut off".into()));
+        }
+    }
+    FakeResponse::Answer {
+        status,
+        headers,
+        body,
+    }
 }

@@ -201,6 +201,7 @@ async fn flow_a(
     sim: &RunningSim<switchyard_sim::pressero::PresseroSim>,
     args: &DemoArgs,
 ) -> Result<serde_json::Value> {
+    use switchyard_engine::inbox::{Settled, NEW};
     use switchyard_sim::pressero::PlacedOrder;
     let mpower = spawn_mpower(MpowerConfig {
         seed: args.seed,
@@ -291,36 +292,70 @@ async fn flow_a(
     };
     let r_known = request(known).await?;
     let (_, e_known) = host.evaluate_request(tenant, r_known.id).await?;
+    let r_twice = request(twice).await?;
+    let (_, e_twice) = host.evaluate_request(tenant, r_twice.id).await?;
+    let r_new = request(new_buyer).await?;
+    let (_, e_new) = host.evaluate_request(tenant, r_new.id).await?;
+    // What a person would do in the inbox: choose among several contacts (the first
+    // candidate here), create what M-Power lacks.
+    let mut decided = Vec::new();
+    for (r, e) in [(&r_known, &e_known), (&r_twice, &e_twice), (&r_new, &e_new)] {
+        if e.contact.settled == Settled::Multiple {
+            let first = &e.contact.candidates[0].external_id;
+            host.choose_for_request(tenant, r.id, Some(first), None)
+                .await?;
+            decided.push(format!(
+                "request {}: contact {first} chosen of {}",
+                r.id,
+                e.contact.candidates.len()
+            ));
+        } else if e.company.settled == Settled::Multiple {
+            let first = &e.company.candidates[0].external_id;
+            host.choose_for_request(tenant, r.id, None, Some(first))
+                .await?;
+            decided.push(format!(
+                "request {}: company {first} chosen of {}",
+                r.id,
+                e.company.candidates.len()
+            ));
+        }
+        for line in e
+            .lines
+            .iter()
+            .filter(|l| l.product.is_none() && l.settled != Settled::New)
+        {
+            host.link_request_line(tenant, r.id, line.line, NEW).await?;
+            decided.push(format!(
+                "request {}: line {} ({}) to be created at M-Power",
+                r.id, line.line, line.name
+            ));
+        }
+    }
     let known_contact = e_known
         .contact
         .contact
         .clone()
-        .unwrap_or_else(|| "none".into());
-    let r_twice = request(twice).await?;
-    let (_, e_twice) = host.evaluate_request(tenant, r_twice.id).await?;
+        .unwrap_or_else(|| format!("{} candidates", e_known.contact.candidates.len()));
     let candidates = e_twice.contact.candidates.len();
-    let choice = e_twice
-        .contact
-        .candidates
-        .first()
-        .map(|c| c.external_id.clone())
-        .context("the demo's contact with two matches has no candidates")?;
-    host.choose_for_request(tenant, r_twice.id, Some(&choice), None)
-        .await?;
-    let r_new = request(new_buyer).await?;
-    host.link_request_line(tenant, r_new.id, 2, "new").await?;
-
     let mut converted = Vec::new();
     for r in [&r_known, &r_twice, &r_new] {
-        converted.push(host.convert_request(tenant, r.id).await?);
+        converted.push(
+            host.convert_request(tenant, r.id)
+                .await
+                .with_context(|| format!("converting order request {}", r.id))?,
+        );
     }
     // Every other ready request too (a few dozen, to keep the demo short).
     let ready = host
         .store()
         .order_requests(tenant, Some(switchyard_store::RequestState::Ready), 0, 40)
         .await?;
+    let mut failures = Vec::new();
     for r in &ready {
-        converted.push(host.convert_request(tenant, r.id).await?);
+        match host.convert_request(tenant, r.id).await {
+            Ok(c) => converted.push(c),
+            Err(e) => failures.push(format!("request {}: {e}", r.id)),
+        }
     }
     let again = host.convert_request(tenant, r_known.id).await?;
     let counts = host.store().order_request_counts(tenant).await?;
@@ -338,6 +373,7 @@ async fn flow_a(
         "requests": counts,
         "matched_contact": known_contact,
         "several_candidates": candidates,
+        "decisions": decided,
         "converted": converted.len(),
         "converted_again_sent_nothing": again.already_converted,
         "created_on_mpower": {
@@ -348,16 +384,17 @@ async fn flow_a(
             "orders": orders,
         },
         "duplicate_contacts_on_mpower": duplicate_contacts,
+        "conversion_failures": failures,
     });
     if !args.json {
         crate::inbox::print_inbox_summary(&inbox);
         println!(
-            "Flow A: request {} matched contact {}; request {} had {candidates} contacts with one e-mail, {choice} chosen; request {} is a new buyer with a product linked as new",
-            r_known.id,
-            known_contact,
-            r_twice.id,
-            r_new.id,
+            "Flow A: request {} (piet.bakker@acme.nl): contact {known_contact}; request {} (jan.jansen@acme.nl): {candidates} contacts; request {} is a new buyer",
+            r_known.id, r_twice.id, r_new.id,
         );
+        for d in &decided {
+            println!("Flow A: {d}");
+        }
         println!(
             "Flow A: converted {} requests into {orders} M-Power orders (created {} companies, {} contacts, {} addresses, {} products); converting one again sent {}; contacts created twice: {duplicate_contacts}",
             converted.len(),
@@ -367,6 +404,9 @@ async fn flow_a(
             created("products"),
             if again.already_converted { "nothing" } else { "something (a defect)" },
         );
+        for f in &failures {
+            println!("Flow A: not converted: {f}");
+        }
     }
     mpower.shutdown().await;
     Ok(summary)

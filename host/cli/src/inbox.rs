@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use serde_json::json;
-use switchyard_engine::inbox::{Evaluation, InboxSummary, Settled};
+use switchyard_engine::inbox::{Candidate, Evaluation, InboxSummary, Settled};
 use switchyard_engine::Switchyard;
 use switchyard_runtime::bindings::{Entity, Order};
 use switchyard_store::{OrderRequest, RequestSource, RequestState};
@@ -124,6 +124,18 @@ fn settled(s: Settled) -> &'static str {
     }
 }
 
+fn print_candidates(candidates: &[Candidate]) {
+    for c in candidates {
+        println!(
+            "    candidate {} score {} on {}: {}",
+            c.external_id,
+            c.score,
+            c.matched_fields.join("+"),
+            c.summary
+        );
+    }
+}
+
 fn print_request(r: &OrderRequest, e: &Evaluation) {
     println!(
         "request {}: order {} from {} ({}) → {}",
@@ -153,15 +165,7 @@ fn print_request(r: &OrderRequest, e: &Evaluation) {
             .map(|m| format!(" (e-mail {})", m.trim()))
             .unwrap_or_default()
     );
-    for c in &e.contact.candidates {
-        println!(
-            "    candidate {} score {} on {}: {}",
-            c.external_id,
-            c.score,
-            c.matched_fields.join("+"),
-            c.summary
-        );
-    }
+    print_candidates(&e.contact.candidates);
     println!(
         "  company: {}{} {:?}",
         settled(e.company.settled),
@@ -172,15 +176,7 @@ fn print_request(r: &OrderRequest, e: &Evaluation) {
             .unwrap_or_default(),
         e.company.name
     );
-    for c in &e.company.candidates {
-        println!(
-            "    candidate {} score {} on {}: {}",
-            c.external_id,
-            c.score,
-            c.matched_fields.join("+"),
-            c.summary
-        );
-    }
+    print_candidates(&e.company.candidates);
     println!(
         "  address: {}{} ({})",
         settled(e.address.settled),

@@ -17,23 +17,6 @@ use switchyard_store::{
     ImportPage, ImportRecord, NewConnection, NewOrderRequest, RequestSource, SecretKey, Store,
 };
 
-fn customer(kind: PartyKind) -> Customer {
-    Customer {
-        external_id: None,
-        kind,
-        company_name: None,
-        first_name: None,
-        last_name: None,
-        email: None,
-        phone: None,
-        vat_number: None,
-        company_external_id: None,
-        addresses: vec![],
-        contacts: vec![],
-        extension: "{}".into(),
-    }
-}
-
 fn product(i: usize) -> Product {
     Product {
         external_id: (i + 1).to_string(),
@@ -75,7 +58,7 @@ fn item(code: Option<String>, sku: Option<String>) -> OrderItem {
 }
 
 fn order(i: usize, n: usize) -> Order {
-    let mut buyer = customer(PartyKind::Person);
+    let mut buyer = Customer::blank(PartyKind::Person);
     buyer.email = Some(format!(" Buyer{i}@Example{}.com", i % 97));
     buyer.company_name = Some(format!("Company {} B.V.", i / 3));
     Order {
@@ -147,7 +130,7 @@ async fn main() {
     for start in (0..n).step_by(1000) {
         let mut records = Vec::with_capacity(2000);
         for i in start..(start + 1000).min(n) {
-            let mut c = customer(PartyKind::Person);
+            let mut c = Customer::blank(PartyKind::Person);
             c.email = Some(format!("buyer{i}@example{}.com", i % 97));
             c.last_name = Some(format!("Buyer {i}"));
             c.company_external_id = Some(format!("company-{}", i / 3 + 1));
@@ -157,7 +140,7 @@ async fn main() {
                 Entity::Customer(c),
             ));
             if i % 3 == 0 {
-                let mut co = customer(PartyKind::Company);
+                let mut co = Customer::blank(PartyKind::Company);
                 co.company_name = Some(format!("Company {} BV", i / 3));
                 records.push(record(
                     "customer",

@@ -68,6 +68,27 @@ impl Entity {
     }
 }
 
+impl Customer {
+    /// A customer of `kind` with nothing else known yet (no ids, names, addresses; `{}`
+    /// extension), to fill in field by field.
+    pub fn blank(kind: PartyKind) -> Customer {
+        Customer {
+            external_id: None,
+            kind,
+            company_name: None,
+            first_name: None,
+            last_name: None,
+            email: None,
+            phone: None,
+            vat_number: None,
+            company_external_id: None,
+            addresses: Vec::new(),
+            contacts: Vec::new(),
+            extension: "{}".into(),
+        }
+    }
+}
+
 impl EntityKind {
     /// The stable lower-case name used in storage and logs.
     pub fn as_str(&self) -> &'static str {

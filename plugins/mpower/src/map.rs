@@ -98,23 +98,6 @@ fn extension(pairs: Vec<(&str, Value)>) -> String {
     Value::Object(map).to_string()
 }
 
-fn empty_customer(kind: PartyKind) -> Customer {
-    Customer {
-        external_id: None,
-        kind,
-        company_name: None,
-        first_name: None,
-        last_name: None,
-        email: None,
-        phone: None,
-        vat_number: None,
-        company_external_id: None,
-        addresses: vec![],
-        contacts: vec![],
-        extension: "{}".into(),
-    }
-}
-
 /// An M-Power company → a company customer `company-{id}`.
 pub fn company(raw: &RawRecord) -> Result<Customer> {
     let v = parse(raw)?;
@@ -129,7 +112,7 @@ pub fn company(raw: &RawRecord) -> Result<Customer> {
             ("legal_form", json!(text(&v, "legal_form"))),
             ("mpower_id", json!(id)),
         ]),
-        ..empty_customer(PartyKind::Company)
+        ..Customer::blank(PartyKind::Company)
     })
 }
 
@@ -158,7 +141,7 @@ pub fn contact(raw: &RawRecord) -> Result<Customer> {
             ("mpower_id", json!(id)),
             ("legal_form", json!(text(&company, "legal_form"))),
         ]),
-        ..empty_customer(PartyKind::Person)
+        ..Customer::blank(PartyKind::Person)
     })
 }
 
@@ -196,7 +179,7 @@ pub fn address(raw: &RawRecord) -> Result<Customer> {
     Ok(Customer {
         external_id: Some(ref_id(COMPANY, company_id)),
         addresses: vec![address],
-        ..empty_customer(PartyKind::Company)
+        ..Customer::blank(PartyKind::Company)
     })
 }
 

@@ -10,23 +10,6 @@ use switchyard_sdk::types::*;
 use switchyard_sdk::Connector;
 use switchyard_sim::mpower::MpowerFaults;
 
-fn customer(kind: PartyKind) -> Customer {
-    Customer {
-        external_id: None,
-        kind,
-        company_name: None,
-        first_name: None,
-        last_name: None,
-        email: None,
-        phone: None,
-        vat_number: None,
-        company_external_id: None,
-        addresses: vec![],
-        contacts: vec![],
-        extension: "{}".into(),
-    }
-}
-
 fn company(name: &str, vat: Option<&str>) -> Customer {
     Customer {
         company_name: Some(name.into()),
@@ -34,7 +17,7 @@ fn company(name: &str, vat: Option<&str>) -> Customer {
         email: Some("info@zebra-print.example".into()),
         phone: Some("+31 20 555 0000".into()),
         extension: r#"{"legal_form":"B.V."}"#.into(),
-        ..customer(PartyKind::Company)
+        ..Customer::blank(PartyKind::Company)
     }
 }
 
@@ -44,7 +27,7 @@ fn contact(company_id: &str, email: &str) -> Customer {
         last_name: Some("de Vries".into()),
         email: Some(email.into()),
         company_external_id: Some(company_id.into()),
-        ..customer(PartyKind::Person)
+        ..Customer::blank(PartyKind::Person)
     }
 }
 
@@ -65,7 +48,7 @@ fn address_of(company_id: &str, line: &str) -> Customer {
             email: None,
             extension: r#"{"label":"Warehouse"}"#.into(),
         }],
-        ..customer(PartyKind::Company)
+        ..Customer::blank(PartyKind::Company)
     }
 }
 
@@ -144,7 +127,7 @@ fn order(
         customer: Customer {
             external_id: Some(contact.into()),
             company_external_id: Some(company.into()),
-            ..customer(PartyKind::Person)
+            ..Customer::blank(PartyKind::Person)
         },
         billing: Some(addr(Some("pressero-billing-7"))),
         shipping: Some(addr(Some(address))),

@@ -55,6 +55,19 @@ pub struct Conversion {
     pub found: Vec<(String, String)>,
 }
 
+impl Conversion {
+    /// The answer for a request converted earlier: nothing is sent.
+    fn done_before(request: &OrderRequest) -> Conversion {
+        Conversion {
+            request: request.id,
+            order: request.external_id.clone().unwrap_or_default(),
+            already_converted: true,
+            created: Vec::new(),
+            found: Vec::new(),
+        }
+    }
+}
+
 struct Converting<'a> {
     request: &'a OrderRequest,
     target: &'a Connection,
@@ -80,13 +93,7 @@ impl Switchyard {
     ) -> Result<Conversion, EngineError> {
         let request = self.store().order_request(tenant, id).await?;
         if request.state == RequestState::Converted {
-            return Ok(Conversion {
-                request: id,
-                order: request.external_id.clone().unwrap_or_default(),
-                already_converted: true,
-                created: Vec::new(),
-                found: Vec::new(),
-            });
+            return Ok(Conversion::done_before(&request));
         }
         let target = self.store().connection(request.target).await?;
         let plugin = self.target_plugin(&target, "orders")?;
@@ -112,13 +119,7 @@ impl Switchyard {
         // Read again under the lock: another process may have finished it meanwhile.
         let request = self.store().order_request(tenant, id).await?;
         if request.state == RequestState::Converted {
-            return Ok(Conversion {
-                request: id,
-                order: request.external_id.clone().unwrap_or_default(),
-                already_converted: true,
-                created: Vec::new(),
-                found: Vec::new(),
-            });
+            return Ok(Conversion::done_before(&request));
         }
         let progress: BTreeMap<String, Step> =
             serde_json::from_value(request.progress.clone()).unwrap_or_default();
@@ -214,24 +215,15 @@ impl Switchyard {
             Some(c) => c.clone(),
             None => {
                 let name = evaluation.company.name.clone();
-                let company = Customer {
-                    external_id: None,
-                    kind: PartyKind::Company,
-                    company_name: Some(if name.trim().is_empty() {
-                        company_name_of(customer)
-                    } else {
-                        name
-                    }),
-                    first_name: None,
-                    last_name: None,
-                    email: customer.email.clone(),
-                    phone: customer.phone.clone(),
-                    vat_number: customer.vat_number.clone(),
-                    company_external_id: None,
-                    addresses: Vec::new(),
-                    contacts: Vec::new(),
-                    extension: "{}".into(),
-                };
+                let mut company = Customer::blank(PartyKind::Company);
+                company.company_name = Some(if name.trim().is_empty() {
+                    company_name_of(customer)
+                } else {
+                    name
+                });
+                company.email = customer.email.clone();
+                company.phone = customer.phone.clone();
+                company.vat_number = customer.vat_number.clone();
                 self.step(cx, "company", "companies", Entity::Customer(company))
                     .await?
             }
@@ -240,27 +232,20 @@ impl Switchyard {
         let contact = match &evaluation.contact.contact {
             Some(c) => c.clone(),
             None => {
-                let contact = Customer {
-                    external_id: None,
-                    kind: PartyKind::Person,
-                    company_name: Some(evaluation.company.name.clone()),
-                    first_name: customer.first_name.clone(),
-                    last_name: customer.last_name.clone().or_else(|| {
-                        // M-Power needs a last name; the e-mail's local part stands in.
-                        customer
-                            .email
-                            .as_deref()
-                            .and_then(|e| e.split('@').next())
-                            .map(str::to_string)
-                    }),
-                    email: customer.email.clone(),
-                    phone: customer.phone.clone(),
-                    vat_number: None,
-                    company_external_id: Some(company.clone()),
-                    addresses: Vec::new(),
-                    contacts: Vec::new(),
-                    extension: "{}".into(),
-                };
+                let mut contact = Customer::blank(PartyKind::Person);
+                contact.company_name = Some(evaluation.company.name.clone());
+                contact.first_name = customer.first_name.clone();
+                // M-Power needs a last name; the e-mail's local part stands in.
+                contact.last_name = customer.last_name.clone().or_else(|| {
+                    customer
+                        .email
+                        .as_deref()
+                        .and_then(|e| e.split('@').next())
+                        .map(str::to_string)
+                });
+                contact.email = customer.email.clone();
+                contact.phone = customer.phone.clone();
+                contact.company_external_id = Some(company.clone());
                 self.step(cx, "contact", "contacts", Entity::Customer(contact))
                     .await?
             }
@@ -272,23 +257,12 @@ impl Switchyard {
         let address = match (&evaluation.address.address, evaluation.address.settled) {
             (Some(a), _) => a.clone(),
             _ => {
-                let holder = Customer {
-                    external_id: Some(company.clone()),
-                    kind: PartyKind::Company,
-                    company_name: None,
-                    first_name: None,
-                    last_name: None,
-                    email: None,
-                    phone: None,
-                    vat_number: None,
-                    company_external_id: None,
-                    addresses: vec![Address {
-                        external_id: None,
-                        ..delivery.clone()
-                    }],
-                    contacts: Vec::new(),
-                    extension: "{}".into(),
-                };
+                let mut holder = Customer::blank(PartyKind::Company);
+                holder.external_id = Some(company.clone());
+                holder.addresses = vec![Address {
+                    external_id: None,
+                    ..delivery.clone()
+                }];
                 self.step(cx, "address", "addresses", Entity::Customer(holder))
                     .await?
             }

@@ -523,6 +523,14 @@ impl Matcher<'_> {
                 name: name.clone(),
                 candidates: Vec::new(),
             }
+        } else if contact.settled == Settled::Multiple {
+            // The company comes with the contact a person chooses.
+            CompanyAnswer {
+                settled: Settled::FromContact,
+                company: None,
+                name: name.clone(),
+                candidates: Vec::new(),
+            }
         } else if contact.contact.is_some() {
             missing.push("company: the chosen contact has no company at the target".into());
             CompanyAnswer {

@@ -7,11 +7,9 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
-use switchyard_sdk::bindings::switchyard::connector::http::{Header, HttpError, Method};
+use switchyard_sdk::bindings::switchyard::connector::http::Method;
 use switchyard_sdk::testing::{FakeHost, FakeResponse, SentRequest};
 use switchyard_sim::mpower::{spawn_mpower, MpowerConfig, MpowerSim};
 use switchyard_sim::RunningSim;
@@ -82,119 +80,9 @@ impl Sim {
     }
 }
 
-fn method(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
-    }
-}
-
 /// Sends the request to the simulator and reads its answer.
 pub fn forward(addr: std::net::SocketAddr, req: &SentRequest) -> FakeResponse {
-    let path = req
-        .url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
-        .unwrap_or_else(|| "/".into());
-    let mut stream = match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-        Ok(s) => s,
-        Err(e) => return FakeResponse::Failure(HttpError::Connection(e.to_string())),
-    };
-    stream
-        .set_read_timeout(Some(READ_TIMEOUT))
-        .expect("timeout");
-    let mut head = format!(
-        "{} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        method(req.method),
-        req.body.len()
-    );
-    for h in &req.headers {
-        head.push_str(&format!("{}: {}\r\n", h.name, h.value));
-    }
-    head.push_str("\r\n");
-    if let Err(e) = stream
-        .write_all(head.as_bytes())
-        .and_then(|_| stream.write_all(&req.body))
-    {
-        return FakeResponse::Failure(HttpError::Connection(e.to_string()));
-    }
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 16384];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return FakeResponse::Failure(HttpError::Timeout(format!(
-                    "no answer within {READ_TIMEOUT:?}"
-                )))
-            }
-            Err(e) => return FakeResponse::Failure(HttpError::Connection(e.to_string())),
-        }
-    }
-    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return FakeResponse::Failure(HttpError::Connection("no complete answer".into()));
-    };
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers: Vec<Header> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| Header {
-            name: k.trim().into(),
-            value: v.trim().into(),
-        })
-        .collect();
-    let get = |n: &str| {
-        headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(n))
-            .map(|h| h.value.clone())
-    };
-    if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
-                return FakeResponse::Failure(HttpError::Connection("broken chunk".into()));
-            };
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16)
-                .unwrap_or(0);
-            rest = &rest[eol + 2..];
-            if size == 0 {
-                break;
-            }
-            if rest.len() < size {
-                return FakeResponse::Failure(HttpError::Connection("body cut off".into()));
-            }
-            out.extend_from_slice(&rest[..size]);
-            rest = &rest[(size + 2).min(rest.len())..];
-        }
-        body = out;
-    } else if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        if body.len() < len {
-            return FakeResponse::Failure(HttpError::Connection("body cut off".into()));
-        }
-    }
-    FakeResponse::Answer {
-        status,
-        headers,
-        body,
-    }
+    switchyard_sdk::testing::forward_to_loopback(addr, "127.0.0.1", READ_TIMEOUT, req)
 }
 
 use switchyard_sdk::types::*;

@@ -119,7 +119,7 @@ fn settled(s: Settled) -> &'static str {
         Settled::New => "new (created at conversion)",
         Settled::Chosen => "chosen",
         Settled::FromContact => "the contact's company",
-        Settled::Remembered => "used before with this integration",
+        Settled::Remembered => "decided before for this integration",
         Settled::Unmatched => "not matched",
     }
 }

@@ -42,8 +42,9 @@ CREATE TABLE match_memory (
     target_connection_id    TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
     -- The integration the decision was made for (source name of the request).
     integration             TEXT NOT NULL,
-    -- `product` (key: the line's normalised product code) or `address` (key: company id
-    -- at the target + normalised address).
+    -- `product` (key: the line's normalised product code), `address` (key: company id
+    -- at the target + normalised address) or `contact` (key: the normalised e-mail that
+    -- matched several contacts).
     kind                    TEXT NOT NULL,
     key_value               TEXT NOT NULL,
     external_id             TEXT NOT NULL,

@@ -156,8 +156,8 @@ const COLUMNS: &str = "id, tenant_id, target_connection_id, source_kind, source_
 
 impl Store {
     /// Puts a request into the inbox, or refreshes the order of an open one from the same
-    /// source and reference. A request that is converting or converted is never changed:
-    /// what was converted stays what it was.
+    /// source and reference. A request that is converting or converted, or whose failed
+    /// conversion sent steps already, is never changed: what was sent stays what it was.
     pub async fn upsert_order_request(
         &self,
         r: NewOrderRequest<'_>,
@@ -168,10 +168,13 @@ impl Store {
             .order_request_by_reference(r.tenant, r.target, source_name, reference)
             .await?
         {
-            let open = matches!(
-                existing.state,
-                RequestState::NeedsAttention | RequestState::Ready | RequestState::Failed
-            );
+            // A failed conversion that already sent steps stays as it was sent.
+            let nothing_sent = existing.progress.as_object().is_none_or(|o| o.is_empty());
+            let open = match existing.state {
+                RequestState::NeedsAttention | RequestState::Ready => true,
+                RequestState::Failed => nothing_sent,
+                RequestState::Converting | RequestState::Converted => false,
+            };
             if !open || &existing.order == r.order {
                 return Ok((existing, RequestChange::Unchanged));
             }
@@ -492,7 +495,8 @@ impl Store {
 
     /// Canonical records of `kind` with the match key `key_type` = `value` that a connection
     /// holds, with their id there; at most `limit`, oldest first. Answered from indexes
-    /// (match key, then binding), so it stays fast with many records.
+    /// (match key, then binding), so it stays fast with many records: `CROSS JOIN` makes
+    /// SQLite start from the match key instead of scanning the connection's bindings.
     pub async fn find_bound_by_match_key(
         &self,
         tenant: TenantId,
@@ -506,9 +510,11 @@ impl Store {
             "SELECT c.id, c.tenant_id, c.kind, c.data, c.content_hash, c.created_at, c.updated_at,
                     b.external_id AS bound_id
              FROM match_keys m
-             JOIN canonical_records c ON c.id = m.canonical_id
-             JOIN bindings b ON b.canonical_id = m.canonical_id AND b.connection_id = $2
+             CROSS JOIN bindings b
+             CROSS JOIN canonical_records c
              WHERE m.tenant_id = $1 AND m.kind = $3 AND m.key_type = $4 AND m.key_value = $5
+               AND b.canonical_id = m.canonical_id AND b.connection_id = $2
+               AND c.id = m.canonical_id
              ORDER BY c.created_at, c.id LIMIT $6",
         )
         .bind(tenant.to_string())

@@ -292,6 +292,27 @@ async fn requests_are_matched_decided_and_converted_creating_only_what_is_missin
         addresses[1].path
     );
 
+    // The contact chosen among several is remembered for this integration and e-mail.
+    let twice_again = w.pressero.place_order(&buyer(
+        "jan.jansen@ACME.nl",
+        "Acme",
+        "Main Street 1",
+        "1012 AB",
+        "Amsterdam",
+        "NL",
+        &[BY_PRODUCT_CODE],
+    ));
+    w.host.sync_flow(w.flow).await.unwrap();
+    let (r, e) = w.request(twice_again).await;
+    assert_eq!(e.contact.settled, Settled::Remembered, "{:?}", e.contact);
+    assert_eq!(e.contact.contact.as_deref(), Some("contact-2"));
+    assert_eq!(
+        e.contact.candidates.len(),
+        2,
+        "the candidates are still shown"
+    );
+    assert_eq!(r.state, RequestState::Ready, "{:?}", r.reason);
+
     // A converted request is not created again by the next import, nor changed.
     let sync = w.host.sync_flow(w.flow).await.unwrap();
     assert_eq!(sync.inbox.unwrap().created, 0);

@@ -281,7 +281,12 @@ impl Switchyard {
 
         let mut products = BTreeMap::new();
         for line in &evaluation.lines {
-            let item = &order.items[line.line - 1];
+            let item = order.items.get(line.line - 1).ok_or_else(|| {
+                EngineError::Inbox(format!(
+                    "line {} of the matching is not in the order any more; match it again",
+                    line.line
+                ))
+            })?;
             let product = match (&line.product, line.settled) {
                 (Some(p), _) => p.clone(),
                 (None, Settled::New) => {

@@ -211,6 +211,11 @@ pub(crate) fn line_key(item: &OrderItem) -> String {
     normalise("code", code)
 }
 
+/// The memory key of a contact chosen for an e-mail.
+pub(crate) fn contact_memory_key(email: &str) -> String {
+    normalise("email", email)
+}
+
 /// The memory key of an address under a company.
 pub(crate) fn address_memory_key(company: &str, key: &str) -> String {
     format!("{company}|{key}")
@@ -475,14 +480,38 @@ impl Matcher<'_> {
                     Some(e) => self.contacts_by_email(e).await?,
                     None => Vec::new(),
                 };
-                match candidates.len() {
-                    0 => ContactAnswer {
+                // Several match, and a person chose among them before for this integration.
+                let remembered = match (&email, candidates.len()) {
+                    (Some(e), 2..) => self
+                        .store
+                        .remembered_match(
+                            self.target.id,
+                            &request.source_name,
+                            "contact",
+                            &contact_memory_key(e),
+                        )
+                        .await?
+                        .filter(|id| candidates.iter().any(|c| &c.external_id == id)),
+                    _ => None,
+                };
+                match (candidates.len(), remembered) {
+                    (_, Some(id)) => {
+                        company_from_contact =
+                            self.contact(&id).await?.and_then(|c| c.company_external_id);
+                        ContactAnswer {
+                            settled: Settled::Remembered,
+                            contact: Some(id),
+                            email: email.clone(),
+                            candidates,
+                        }
+                    }
+                    (0, None) => ContactAnswer {
                         settled: Settled::New,
                         contact: None,
                         email: email.clone(),
                         candidates,
                     },
-                    1 => {
+                    (1, None) => {
                         let id = candidates[0].external_id.clone();
                         company_from_contact =
                             self.contact(&id).await?.and_then(|c| c.company_external_id);
@@ -493,7 +522,7 @@ impl Matcher<'_> {
                             candidates,
                         }
                     }
-                    n => {
+                    (n, None) => {
                         missing.push(format!(
                             "contact: {n} contacts at {} have the e-mail {} ({}); choose one",
                             self.target.name,

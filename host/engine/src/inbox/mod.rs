@@ -25,8 +25,8 @@ pub use evaluate::{
 
 use crate::error::EngineError;
 use crate::Switchyard;
-use evaluate::line_key;
 pub use evaluate::Matcher;
+use evaluate::{contact_memory_key, line_key};
 
 /// The decision "create it at conversion" (a contact, company or product).
 pub const NEW: &str = "new";
@@ -354,11 +354,27 @@ impl Switchyard {
         let mut d = decisions_of(&request)?;
         if let Some(c) = contact {
             let c = c.trim();
-            if c != NEW && lookup.contact(c).await?.is_none() {
-                return Err(EngineError::Inbox(format!(
-                    "{c} is not a contact at {} (as last imported)",
-                    target.name
-                )));
+            if c != NEW {
+                if lookup.contact(c).await?.is_none() {
+                    return Err(EngineError::Inbox(format!(
+                        "{c} is not a contact at {} (as last imported)",
+                        target.name
+                    )));
+                }
+                // The next order of this integration from this e-mail does not ask again.
+                let order = d.edits.apply(order_of_request(&request)?)?;
+                if let Some(email) = order.customer.email.as_deref() {
+                    self.store()
+                        .remember_match(
+                            tenant,
+                            target.id,
+                            &request.source_name,
+                            "contact",
+                            &contact_memory_key(email),
+                            c,
+                        )
+                        .await?;
+                }
             }
             d.contact = Some(c.to_string());
         }

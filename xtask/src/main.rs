@@ -21,6 +21,11 @@ fn main() -> Result<()> {
         .split_first()
         .map(|(t, r)| (t.as_str(), r))
         .unwrap_or(("help", &[]));
+    // `cargo xtask demo -- --json` and `cargo xtask demo --json` mean the same.
+    let rest = match rest.split_first() {
+        Some((dash, r)) if dash == "--" => r,
+        _ => rest,
+    };
     let root = workspace_root();
     match task {
         "plugins" => {

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 use switchyard_engine::{check_schedule, FlowSettings, PushProgress, PushSummary, Switchyard};
-use switchyard_store::{Flow, NewFlow, TenantId};
+use switchyard_store::{Flow, NewFlow, PushState, TenantId};
 
 #[derive(Subcommand)]
 pub(crate) enum FlowCommand {
@@ -285,6 +285,21 @@ pub(crate) async fn run(host: &Switchyard, cmd: FlowCommand) -> Result<()> {
                     crate::inbox::print_inbox_summary(i);
                 }
             }
+            let failures: Vec<String> = [
+                summary.import.as_ref().map(|i| &i.failures),
+                summary.push.as_ref().map(|p| &p.failures),
+                summary.status.as_ref().map(|s| &s.failures),
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .cloned()
+            .collect();
+            crate::outcome::exit_if_failed(
+                summary.failed_records(),
+                &failures,
+                &summary.step_errors,
+            );
         }
         FlowCommand::Push { name, tenant, json } => {
             let tenant = tenant.id(host).await?;
@@ -300,6 +315,7 @@ pub(crate) async fn run(host: &Switchyard, cmd: FlowCommand) -> Result<()> {
             } else {
                 print_push(&summary);
             }
+            crate::outcome::exit_if_failed(summary.failed + summary.dead, &summary.failures, &[]);
         }
         FlowCommand::Status { name, tenant, json } => {
             let tenant = tenant.id(host).await?;
@@ -313,6 +329,7 @@ pub(crate) async fn run(host: &Switchyard, cmd: FlowCommand) -> Result<()> {
             } else {
                 print_status(&s);
             }
+            crate::outcome::exit_if_failed(s.failed, &s.failures, &[]);
         }
         FlowCommand::Queue { name, tenant } => {
             let tenant = tenant.id(host).await?;
@@ -387,6 +404,15 @@ pub(crate) async fn why(
             }
             if let Some(e) = &p.last_error {
                 println!("  last error (attempt {}): {e}", p.attempts);
+            }
+            if let Some(t) = p.next_attempt_at.filter(|_| p.state == PushState::Failed) {
+                println!("  tried again from {}", t.to_rfc3339());
+            }
+            if let Some(e) = &p.status_error {
+                println!("  status not read on the last poll: {e}");
+            }
+            if p.status_final {
+                println!("  every item is final: its status is no longer polled");
             }
         }
         if v.holds.is_empty() {

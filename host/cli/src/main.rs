@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod flows;
 mod inbox;
+mod outcome;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -510,6 +511,7 @@ async fn main() -> Result<()> {
             } else {
                 print_summary(&summary);
             }
+            outcome::exit_if_failed(summary.failed, &summary.failures, &[]);
             Ok(())
         }
     }

@@ -1,9 +1,16 @@
-//! Activity of a job, buffered in memory and written to the store in batches.
+//! Activity of a job, buffered in memory and written to the store in bounded batches as the
+//! run goes: when the buffer fills, after each record and page, and before anything is sent
+//! to a target. A run killed mid-way keeps its log up to its last flush (R-P-2).
 
 use std::sync::Mutex;
 
 use switchyard_http::{Exchange, ExchangeLog};
 use switchyard_store::{ConnectionId, Level, NewActivity, RunId, Store, TenantId};
+
+/// Lines per write: a batch is one transaction.
+const BATCH: usize = 200;
+/// A buffer this full is written at the next chance the host has (see [`ActivityBuffer::is_full`]).
+const FULL: usize = 64;
 
 /// Collects activity lines (already redacted) until the engine flushes them.
 pub(crate) struct ActivityBuffer {
@@ -42,11 +49,18 @@ impl ActivityBuffer {
         self.lines.lock().expect("activity lock").push(entry);
     }
 
-    /// Write what was collected; a failure to log is reported, never fatal.
+    /// Whether enough lines wait that they should be written now.
+    pub(crate) fn is_full(&self) -> bool {
+        self.lines.lock().expect("activity lock").len() >= FULL
+    }
+
+    /// Write what was collected, in batches; a failure to log is reported, never fatal.
     pub(crate) async fn flush(&self, store: &Store) {
         let lines = std::mem::take(&mut *self.lines.lock().expect("activity lock"));
-        for line in lines {
-            if let Err(e) = store.log_activity(line).await {
+        let mut lines = lines.into_iter().peekable();
+        while lines.peek().is_some() {
+            let batch: Vec<NewActivity> = lines.by_ref().take(BATCH).collect();
+            if let Err(e) = store.log_activities(batch).await {
                 tracing::warn!(error = %e, "activity log write failed");
             }
         }

@@ -47,3 +47,19 @@ pub enum EngineError {
     )]
     RunLockLost,
 }
+
+impl EngineError {
+    /// Whether nothing else of a flow can run after this: storage, credentials refused, a
+    /// run already going, a missing plugin or bad settings. A provider that did not answer
+    /// or answered badly is the failure of one step (or one record), and the flow goes on.
+    pub fn stops_flow(&self) -> bool {
+        use switchyard_runtime::bindings::ConnectorError;
+        match self {
+            EngineError::Runtime(RuntimeError::Connector(c, _)) => {
+                matches!(c, ConnectorError::Auth(_))
+            }
+            EngineError::Runtime(_) | EngineError::Canonical(_) => false,
+            _ => true,
+        }
+    }
+}

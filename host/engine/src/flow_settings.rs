@@ -41,6 +41,10 @@ pub struct FlowSettings {
     /// Inbox mode: the target's streams imported before matching, so it knows what the
     /// target has (contacts, companies, addresses, products).
     pub reference_streams: Vec<String>,
+    /// Status sync also polls records whose items all reached a final status (completed,
+    /// cancelled, denied). Off by default: a finished order does not change any more, and
+    /// polling it would make every run cost what the whole history holds.
+    pub poll_final: bool,
 }
 
 impl Default for FlowSettings {
@@ -59,6 +63,7 @@ impl Default for FlowSettings {
                 "addresses".into(),
                 "products".into(),
             ],
+            poll_final: false,
         }
     }
 }

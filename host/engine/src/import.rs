@@ -5,9 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 use switchyard_runtime::bindings::{ConnectorError, Direction, FetchRequest, Page, StreamInfo};
 use switchyard_runtime::{Job, LoadedPlugin, RuntimeError};
-use switchyard_store::{
-    ConnectionId, ImportPage, ImportRecord, Level, RunCounts, RunId, RunOutcome, RunStatus,
-};
+use switchyard_store::{ConnectionId, ImportPage, ImportRecord, Level, RunCounts, RunId};
 
 use crate::error::EngineError;
 use crate::match_keys::match_keys_of;
@@ -48,7 +46,42 @@ pub struct ImportSummary {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Records that could not be mapped, and pages that could not be read.
     pub failed: u64,
+    /// Why, for the first few of them (the activity log has every one).
+    pub failures: Vec<String>,
+}
+
+/// Reasons kept in a summary; the activity log has all of them.
+pub(crate) const FAILURES_KEPT: usize = 20;
+
+/// Adds a failure's reason to a summary's list, up to [`FAILURES_KEPT`].
+pub(crate) fn keep_failure(failures: &mut Vec<String>, reason: String) {
+    if failures.len() < FAILURES_KEPT {
+        failures.push(reason);
+    }
+}
+
+impl ImportSummary {
+    /// The run's note when it went on past failures.
+    pub(crate) fn failure_note(&self) -> Option<String> {
+        failure_note(self.failed, &self.failures)
+    }
+}
+
+/// "N failed: first reason; …" for a run that finished with failed records.
+pub(crate) fn failure_note(failed: u64, failures: &[String]) -> Option<String> {
+    (failed > 0).then(|| {
+        let mut note = format!("{failed} failed (retried on a later run)");
+        if let Some(first) = failures.first() {
+            note.push_str(": ");
+            note.push_str(first);
+            if failures.len() > 1 {
+                note.push_str(&format!(" (and {} more in the log)", failed - 1));
+            }
+        }
+        note
+    })
 }
 
 /// Told after every stored page (drives the CLI's progress bar).
@@ -110,18 +143,13 @@ impl Switchyard {
         progress: &dyn ImportProgress,
         lock: &HeldRunLock,
     ) -> Result<ImportSummary, EngineError> {
-        // Holding the lock means no live host runs this stream: a run still marked running
-        // belongs to a host that died mid-run.
-        self.store()
-            .abandon_running_runs(
+        let run = self
+            .open_run(
                 conn.id,
                 stream,
+                "import",
                 "abandoned: the host stopped before this run finished; the next run resumed from the stored cursor",
             )
-            .await?;
-        let run = self
-            .store()
-            .start_run(conn.id, stream, Some("import"))
             .await?;
         let services = self.services_for(conn, plugin, Some(run)).await?;
         let mut summary = ImportSummary {
@@ -149,23 +177,17 @@ impl Switchyard {
         }
         .await;
         services.flush().await;
-        let outcome = RunOutcome {
-            status: if result.is_ok() {
-                RunStatus::Succeeded
-            } else {
-                RunStatus::Failed
-            },
-            counts: RunCounts {
-                fetched: summary.fetched,
-                created: summary.created,
-                updated: summary.updated,
-                unchanged: summary.unchanged,
-                failed: summary.failed,
-            },
-            error: result.as_ref().err().map(|e| e.to_string()),
+        let counts = RunCounts {
+            fetched: summary.fetched,
+            created: summary.created,
+            updated: summary.updated,
+            unchanged: summary.unchanged,
+            failed: summary.failed,
         };
-        self.store().finish_run(run, outcome).await?;
-        result.map(|()| summary)
+        let note = summary.failure_note();
+        self.close_run(run, result, counts, note)
+            .await
+            .map(|()| summary)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -192,7 +214,12 @@ impl Switchyard {
                 now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 external_ids: Vec::new(),
             };
-            let page = fetch_with_retry(job, services, &req, opts.fetch_attempts).await?;
+            let page = match fetch_with_retry(job, services, &req, opts.fetch_attempts).await {
+                Ok(page) => page,
+                Err(e) => {
+                    return page_failed(e, services, stream, req.cursor.as_deref(), summary);
+                }
+            };
             summary.fetched += page.records.len() as u64;
             let mut records = Vec::with_capacity(page.records.len());
             for raw in &page.records {
@@ -209,26 +236,34 @@ impl Switchyard {
                         });
                     }
                     Ok(entity) => {
+                        let reason = format!(
+                            "record {} of stream {stream} mapped to a {} instead of a {kind}",
+                            raw.external_id,
+                            entity.kind().as_str()
+                        );
                         summary.failed += 1;
+                        keep_failure(&mut summary.failures, reason.clone());
                         services.note(
                             Level::Error,
                             "dead-letter",
-                            &format!(
-                                "record {} of stream {stream} mapped to a {} instead of a {kind}",
-                                raw.external_id,
-                                entity.kind().as_str()
-                            ),
+                            &reason,
                             Some(serde_json::json!({ "external_id": raw.external_id, "raw": raw.data })),
                         );
                     }
                     Err(RuntimeError::Connector(e, _)) => {
                         // Bad provider data: keep the raw record in the log so
                         // nothing is lost, count it, and go on with the rest.
+                        let reason = format!(
+                            "record {} of stream {stream} could not be mapped: {}",
+                            raw.external_id,
+                            e.message()
+                        );
                         summary.failed += 1;
+                        keep_failure(&mut summary.failures, reason.clone());
                         services.note(
                             Level::Error,
                             "dead-letter",
-                            &format!("record {} of stream {stream} could not be mapped: {}", raw.external_id, e.message()),
+                            &reason,
                             Some(serde_json::json!({ "external_id": raw.external_id, "raw": raw.data })),
                         );
                     }
@@ -263,6 +298,38 @@ impl Switchyard {
             }
         }
     }
+}
+
+/// A page that could not be read even after its retries. The cursor stays before it, so
+/// the next run reads it again and nothing is skipped. The run goes on to its end (what
+/// was stored so far stands) unless nothing could be read at all or the provider refused
+/// the credentials: then the provider is unusable for now and the run fails.
+fn page_failed(
+    e: EngineError,
+    services: &ConnectionServices,
+    stream: &str,
+    cursor: Option<&str>,
+    summary: &mut ImportSummary,
+) -> Result<(), EngineError> {
+    let EngineError::Runtime(RuntimeError::Connector(c, plugin)) = &e else {
+        return Err(e);
+    };
+    if matches!(c, ConnectorError::Auth(_)) || (summary.pages == 0 && c.is_retryable()) {
+        return Err(e);
+    }
+    let reason = format!(
+        "a page of stream {stream} could not be read ({plugin} plugin: {}); the next run reads it again",
+        c.message()
+    );
+    summary.failed += 1;
+    keep_failure(&mut summary.failures, reason.clone());
+    services.note(
+        Level::Error,
+        "page-failed",
+        &reason,
+        Some(serde_json::json!({ "stream": stream, "cursor": cursor })),
+    );
+    Ok(())
 }
 
 async fn fetch_with_retry(

@@ -11,6 +11,11 @@ use crate::error::EngineError;
 /// The host-level connection setting that overrides the plugin's rate-limit hint.
 pub const RATE_LIMIT_SETTING: &str = "host.requests-per-second";
 
+/// The host-level connection setting: how long one HTTP attempt may take, in seconds
+/// (default: the host's, 30). A provider that accepts a request and never answers costs
+/// this much per attempt before the request is retried.
+pub const TIMEOUT_SETTING: &str = "host.timeout-seconds";
+
 /// Build the policy: allowed hosts from the manifest (with `{{config:NAME}}`
 /// resolved to the host of that URL setting), the connection's secrets for
 /// placeholder injection, and the provider's rate-limit hint.
@@ -59,7 +64,18 @@ pub(crate) fn connection_policy(
             b = b.max_concurrency(c as usize);
         }
     }
-    b = b.timeout(Duration::from_secs(30));
+    if let Some(text) = conn.settings.get(TIMEOUT_SETTING) {
+        let timeout = text
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| EngineError::Setting {
+                name: TIMEOUT_SETTING.into(),
+                reason: format!("{text:?} is not a number of seconds between 0 and 3600"),
+            })?;
+        b = b.timeout(timeout);
+    }
     b.build().map_err(|e| EngineError::Setting {
         name: "allowed-hosts".into(),
         reason: e.to_string(),

@@ -22,13 +22,13 @@ use switchyard_runtime::bindings::{
 use switchyard_runtime::{Job, LoadedPlugin, RuntimeError};
 use switchyard_store::{
     idempotency_key, CanonicalId, CanonicalRecord, Connection, Flow, FlowId, Level, PushFailure,
-    PushRecord, PushState, PushSuccess, PushedLine, RunCounts, RunId, RunOutcome, RunStatus,
-    StoreError,
+    PushRecord, PushState, PushSuccess, PushedLine, RunCounts, RunId, StoreError,
 };
 
 use crate::crash_point;
 use crate::error::EngineError;
 use crate::flow_settings::{FlowMode, FlowSettings};
+use crate::import::{failure_note, keep_failure};
 use crate::push_rules;
 use crate::run_lock::HeldRunLock;
 use crate::services::ConnectionServices;
@@ -123,6 +123,8 @@ pub struct PushSummary {
     pub failed: u64,
     /// Given up this run after the maximum attempts.
     pub dead: u64,
+    /// Why, for the first few failed ones (their push records and the log have every one).
+    pub failures: Vec<String>,
     /// Not due: outside the window, waiting for a retry time, or failed for a reason only a
     /// change or "push again" clears.
     pub skipped: u64,
@@ -223,16 +225,13 @@ impl Switchyard {
         lock: &HeldRunLock,
     ) -> Result<PushSummary, EngineError> {
         let lock_stream = flow_lock(flow);
-        self.store()
-            .abandon_running_runs(
+        let run = self
+            .open_run(
                 source.id,
                 &lock_stream,
+                "push",
                 "abandoned: the host stopped before this run finished; records it was sending are looked up at the target before they are sent again",
             )
-            .await?;
-        let run = self
-            .store()
-            .start_run(source.id, &lock_stream, Some("push"))
             .await?;
         let services = self.services_for(&target, &plugin, Some(run)).await?;
         let kind = self.stream_kind(&source, &flow.source_stream)?;
@@ -252,25 +251,22 @@ impl Switchyard {
         };
         let result = self.push_pages(&ctx, progress, lock, &mut summary).await;
         services.flush().await;
-        let outcome = RunOutcome {
-            status: if result.is_ok() {
-                RunStatus::Succeeded
-            } else {
-                RunStatus::Failed
-            },
-            counts: RunCounts {
-                fetched: summary.considered,
-                created: summary.pushed + summary.linked,
-                updated: 0,
-                unchanged: summary.waiting + summary.skipped,
-                failed: summary.failed + summary.dead,
-            },
-            error: result.as_ref().err().map(|e| e.to_string()),
+        let counts = RunCounts {
+            fetched: summary.considered,
+            created: summary.pushed + summary.linked,
+            updated: 0,
+            unchanged: summary.waiting + summary.skipped,
+            failed: summary.failed + summary.dead,
         };
-        self.store().finish_run(run, outcome).await?;
-        result.map(|()| summary)
+        let note = failure_note(summary.failed + summary.dead, &summary.failures);
+        self.close_run(run, result, counts, note)
+            .await
+            .map(|()| summary)
     }
 
+    /// One pass: first the records due for a retry, then every source record changed since
+    /// the flow last looked (its push mark), page by page. Records that did not change and
+    /// are not due are never read, so a run costs what changed, not what the history holds.
     async fn push_pages(
         &self,
         ctx: &PushContext,
@@ -280,45 +276,28 @@ impl Switchyard {
     ) -> Result<(), EngineError> {
         let mut job = ctx.plugin.start_job(ctx.services.clone()).await?;
         let window_start = Utc::now() - chrono::Duration::days(i64::from(ctx.settings.window_days));
-        let catalogue = ctx.kind != EntityKind::Order;
-        let mut after: Option<CanonicalId> = None;
+        let page_size = ctx.settings.page_size;
         // Categories are all read first and sent parents first, so that a parent is at the
         // target before its children name it.
         let mut categories = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let started = Utc::now();
+        let mut after: Option<CanonicalId> = None;
         loop {
             lock.ensure_held()?;
             let page = self
                 .store()
-                .push_candidates(
-                    ctx.flow.id,
-                    ctx.flow.source,
-                    ctx.kind.as_str(),
-                    after.as_ref(),
-                    ctx.settings.page_size,
-                    catalogue,
-                )
+                .push_retries_due(ctx.flow.id, started, after.as_ref(), page_size)
                 .await?;
-            let full = page.len() as u32 == ctx.settings.page_size;
-            let mut batch = Vec::with_capacity(page.len());
-            for (record, push) in page {
-                after = Some(record.id);
-                match Subject::of(&record) {
-                    Ok(subject) => batch.push((record, push, subject)),
-                    Err(e) => {
-                        summary.considered += 1;
-                        summary.failed += 1;
-                        ctx.services.note(Level::Error, "push", &e, None);
-                    }
-                }
-            }
-            if ctx.kind == EntityKind::Category {
-                categories.append(&mut batch);
-                if full {
+            let full = page.len() as u32 == page_size;
+            after = page.last().map(|(r, _)| r.id);
+            let batch = self.subjects(ctx, page, summary);
+            for (record, push, subject) in batch {
+                seen.insert(record.id);
+                if ctx.kind == EntityKind::Category {
+                    categories.push((record, push, subject));
                     continue;
                 }
-                batch = parents_first(std::mem::take(&mut categories));
-            }
-            for (record, push, subject) in batch {
                 self.push_one(
                     ctx,
                     &mut job,
@@ -336,7 +315,97 @@ impl Switchyard {
                 break;
             }
         }
+        let mut mark = self.store().push_seq(ctx.flow.id).await?;
+        loop {
+            lock.ensure_held()?;
+            let page = self
+                .store()
+                .push_changes(
+                    ctx.flow.id,
+                    ctx.flow.source,
+                    ctx.kind.as_str(),
+                    mark,
+                    page_size,
+                )
+                .await?;
+            let full = page.len() as u32 == page_size;
+            let last = page.last().map(|(r, _)| r.change_seq);
+            let page: Vec<_> = page
+                .into_iter()
+                .filter(|(r, _)| !seen.contains(&r.id))
+                .collect();
+            let batch = self.subjects(ctx, page, summary);
+            if ctx.kind == EntityKind::Category {
+                categories.extend(batch);
+            } else {
+                for (record, push, subject) in batch {
+                    self.push_one(
+                        ctx,
+                        &mut job,
+                        lock,
+                        summary,
+                        progress,
+                        window_start,
+                        &record,
+                        push,
+                        subject,
+                    )
+                    .await?;
+                }
+                // Everything up to here was considered: a rerun starts after it. (Categories
+                // move the mark only once all of them were sent, below.)
+                if let Some(last) = last {
+                    self.store().set_push_seq(ctx.flow.id, last).await?;
+                }
+            }
+            if let Some(last) = last {
+                mark = last;
+            }
+            if !full {
+                break;
+            }
+        }
+        if ctx.kind == EntityKind::Category {
+            for (record, push, subject) in parents_first(categories) {
+                self.push_one(
+                    ctx,
+                    &mut job,
+                    lock,
+                    summary,
+                    progress,
+                    window_start,
+                    &record,
+                    push,
+                    subject,
+                )
+                .await?;
+            }
+            self.store().set_push_seq(ctx.flow.id, mark).await?;
+        }
         Ok(())
+    }
+
+    /// The records of a page as subjects; one that is not a pushable entity is a failure of
+    /// its own and the rest go on.
+    fn subjects(
+        &self,
+        ctx: &PushContext,
+        page: Vec<(CanonicalRecord, Option<PushRecord>)>,
+        summary: &mut PushSummary,
+    ) -> Vec<(CanonicalRecord, Option<PushRecord>, Subject)> {
+        let mut batch = Vec::with_capacity(page.len());
+        for (record, push) in page {
+            match Subject::of(&record) {
+                Ok(subject) => batch.push((record, push, subject)),
+                Err(e) => {
+                    summary.considered += 1;
+                    summary.failed += 1;
+                    keep_failure(&mut summary.failures, e.clone());
+                    ctx.services.note(Level::Error, "push", &e, None);
+                }
+            }
+        }
+        batch
     }
 
     /// Considers one candidate: due or not, held by a rule or not, then one attempt.
@@ -383,6 +452,14 @@ impl Switchyard {
         }
         let outcome = self.attempt_push(ctx, job, record, &subject, false).await?;
         count(summary, &outcome);
+        if let PushOutcome::Failed { error, .. } | PushOutcome::Dead { error } = &outcome {
+            keep_failure(
+                &mut summary.failures,
+                format!("{}: {error}", subject.label()),
+            );
+        }
+        // What was sent and answered is in the store before the next record goes.
+        ctx.services.flush().await;
         progress.record_done(summary);
         Ok(())
     }
@@ -429,7 +506,7 @@ impl Switchyard {
             Some(b) => b.attempts + 1,
             None => 1,
         };
-        let mode = match ctx.settings.mode {
+        let mut mode = match ctx.settings.mode {
             FlowMode::StatusOnly => PushMode::Find,
             // (Inbox flows never reach here: `push_flow` refuses them.)
             FlowMode::Push | FlowMode::Inbox if update.is_some() => PushMode::Create,
@@ -438,9 +515,46 @@ impl Switchyard {
             FlowMode::Push | FlowMode::Inbox => PushMode::Create,
         };
         crash_point::reached("before-send");
-        let result = self
-            .send(ctx, job, subject, &record.id, mode, update.clone())
-            .await;
+        // A transient failure is tried again at once, a few times with backoff, before it
+        // is left to a later run; every try after the first looks the record up first,
+        // since the one before may have reached the target.
+        let mut tries = 1;
+        let result = loop {
+            let result = self
+                .send(ctx, job, subject, &record.id, mode, update.clone())
+                .await;
+            match &result {
+                Err(e)
+                    if e.is_retryable()
+                        && tries < SEND_TRIES
+                        && e.retry_after().is_none_or(|w| w <= MAX_SEND_WAIT) =>
+                {
+                    let wait = e.retry_after().unwrap_or(SEND_BACKOFF * (1 << (tries - 1)));
+                    ctx.services.note(
+                        Level::Warn,
+                        "retry",
+                        &format!(
+                            "{label} to {}: try {tries} failed ({e}); trying again in {} ms",
+                            ctx.target.name,
+                            wait.as_millis()
+                        ),
+                        Some(detail(subject, serde_json::json!({ "try": tries }))),
+                    );
+                    if let SendError::Runtime(_) = e {
+                        // The instance is poisoned; the next try needs a fresh one.
+                        *job = ctx.plugin.start_job(ctx.services.clone()).await?;
+                    }
+                    tokio::time::sleep(wait).await;
+                    tries += 1;
+                    if mode == PushMode::Create && update.is_none() {
+                        mode = PushMode::FindOrCreate;
+                    }
+                }
+                _ => break result,
+            }
+        };
+        // The exchange with the target is in the log before its answer is recorded.
+        ctx.services.flush().await;
         crash_point::reached("after-send");
         let outcome = match result {
             Ok(r) => {
@@ -505,24 +619,27 @@ impl Switchyard {
             }
             Err(SendError::Connector(ConnectorError::NotFound(why))) if mode == PushMode::Find => {
                 let reason = format!(
-                    "status-only: not found at {} ({why}); nothing is pushed in this mode",
+                    "status-only: not found at {} ({why}); nothing is pushed in this mode, \
+                     it is looked up again later",
                     ctx.target.name
                 );
+                // Looked up again after the backoff (the older integration may push it
+                // yet), never given up: this is not a failure of the record.
+                let next = Utc::now()
+                    + chrono::Duration::from_std(ctx.settings.backoff(attempts))
+                        .unwrap_or_else(|_| chrono::Duration::hours(1));
                 self.store()
                     .record_push_failure(
                         flow,
                         &record.id,
                         PushFailure {
                             error: &reason,
-                            retryable: false,
-                            next_attempt_at: None,
+                            retryable: true,
+                            next_attempt_at: Some(next),
                             dead: false,
                             run: Some(ctx.run),
                         },
                     )
-                    .await?;
-                self.store()
-                    .hold_push(flow, &record.id, &reason, Some(ctx.run))
                     .await?;
                 PushOutcome::NotAtTarget
             }
@@ -636,6 +753,8 @@ impl Switchyard {
                 serde_json::json!({ "payload": payload.data }),
             )),
         );
+        // The payload is in the log before it leaves: a run killed mid-send still shows it.
+        ctx.services.flush().await;
         let req = PushRequest {
             stream: ctx.flow.target_stream.clone(),
             payload,
@@ -763,7 +882,24 @@ enum SendError {
     Engine(EngineError),
 }
 
+/// Tries of one send within a run before a transient failure is left to a later run.
+const SEND_TRIES: u32 = 3;
+/// The wait after the first failed try; doubled after each further one.
+const SEND_BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
+/// The longest wait between tries within a run (a longer `Retry-After` waits for a later run).
+const MAX_SEND_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl SendError {
+    /// How long the target asked to wait, when it said.
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            SendError::Connector(ConnectorError::RateLimited(r)) => {
+                r.retry_after_ms.map(std::time::Duration::from_millis)
+            }
+            _ => None,
+        }
+    }
+
     fn from_runtime(e: RuntimeError) -> SendError {
         match e {
             RuntimeError::Connector(c, _) => SendError::Connector(c),

@@ -46,6 +46,33 @@ pub struct FlowSyncSummary {
     /// For an inbox flow: the requests made or matched again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbox: Option<crate::inbox::InboxSummary>,
+    /// Steps that could not finish while the flow went on with the next (the provider of
+    /// one side unavailable, say); their runs carry the error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub step_errors: Vec<String>,
+}
+
+impl FlowSyncSummary {
+    /// Records (and pages) that failed in this synchronisation; each is on its record and
+    /// tried again later.
+    pub fn failed_records(&self) -> u64 {
+        self.import.as_ref().map_or(0, |i| i.failed)
+            + self.push.as_ref().map_or(0, |p| p.failed + p.dead)
+            + self.status.as_ref().map_or(0, |s| s.failed)
+            + self.reference.iter().map(|r| r.failed).sum::<u64>()
+            + self
+                .categories
+                .iter()
+                .map(FlowSyncSummary::failed_records)
+                .sum::<u64>()
+    }
+
+    /// Whether everything ran and nothing failed.
+    pub fn is_clean(&self) -> bool {
+        self.step_errors.is_empty()
+            && self.failed_records() == 0
+            && self.categories.iter().all(FlowSyncSummary::is_clean)
+    }
 }
 
 /// What a global synchronisation queued.
@@ -134,15 +161,25 @@ impl Switchyard {
                 }
             }
         }
-        summary.import = Some(
-            self.import(
+        // An import that cannot finish (the source unavailable) does not keep what is
+        // already stored from being pushed and polled: the step's error is reported and the
+        // flow goes on. Only what stops every step (storage, credentials, a run already
+        // going, settings) ends the sync.
+        match self
+            .import(
                 flow.source,
                 &flow.source_stream,
                 &ImportOptions::default(),
                 &(),
             )
-            .await?,
-        );
+            .await
+        {
+            Ok(import) => summary.import = Some(import),
+            Err(e) if e.stops_flow() => return Err(e),
+            Err(e) => summary
+                .step_errors
+                .push(format!("import of {}: {e}", flow.source_stream)),
+        }
         if settings.mode == FlowMode::Inbox {
             // Know what the target has before matching against it.
             for stream in &settings.reference_streams {
@@ -154,9 +191,17 @@ impl Switchyard {
             summary.inbox = Some(self.fill_inbox(flow.id).await?);
             return Ok(summary);
         }
-        summary.push = Some(self.push_flow(flow.id, &()).await?);
+        match self.push_flow(flow.id, &()).await {
+            Ok(push) => summary.push = Some(push),
+            Err(e) if e.stops_flow() => return Err(e),
+            Err(e) => summary.step_errors.push(format!("push: {e}")),
+        }
         if kind == EntityKind::Order && settings.status_stream.is_some() {
-            summary.status = Some(self.sync_status(flow.id).await?);
+            match self.sync_status(flow.id).await {
+                Ok(status) => summary.status = Some(status),
+                Err(e) if e.stops_flow() => return Err(e),
+                Err(e) => summary.step_errors.push(format!("status sync: {e}")),
+            }
         }
         Ok(summary)
     }

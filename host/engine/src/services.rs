@@ -92,7 +92,12 @@ impl HostServices for ConnectionServices {
             .http
             .send(&self.policy, out, &self.activity)
             .await
-            .map_err(wit_error)?;
+            .map_err(wit_error);
+        // A plugin may make many requests in one call: their log is not held until it returns.
+        if self.activity.is_full() {
+            self.activity.flush(&self.store).await;
+        }
+        let resp = resp?;
         Ok(http::Response {
             status: resp.status,
             headers: resp

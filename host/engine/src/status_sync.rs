@@ -6,13 +6,18 @@ use std::time::Duration;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
 use switchyard_runtime::bindings::{
-    ConnectorError, Direction, Entity, FetchRequest, Page, PushMode, PushRequest, StatusUpdate,
+    ConnectorError, Direction, Entity, FetchRequest, ItemStatus, Page, PushMode, PushRequest,
+    RawRecord, StatusUpdate,
 };
 use switchyard_runtime::{Job, RuntimeError};
-use switchyard_store::{CanonicalId, Level, PushItem, RunCounts, RunOutcome, RunStatus};
+use switchyard_store::{CanonicalId, Level, PushItem, PushRecord, RunCounts};
 
 use crate::error::EngineError;
+use crate::flow_settings::FlowSettings;
+use crate::import::{failure_note, keep_failure};
 use crate::push::{flow_lock, order_of};
 use crate::push_rules::status_name;
 use crate::run_lock::HeldRunLock;
@@ -30,16 +35,57 @@ pub struct StatusSummary {
     pub changed: u64,
     /// Items written back to the source.
     pub written_back: u64,
-    /// Updates that could not be read or written back (logged).
+    /// Records whose status could not be read, and items not written back (logged, and
+    /// tried again on the next run).
     pub failed: u64,
+    /// Why, for the first few of them.
+    pub failures: Vec<String>,
+}
+
+/// Item statuses after which nothing changes any more.
+fn is_final(status: ItemStatus) -> bool {
+    matches!(
+        status,
+        ItemStatus::Completed | ItemStatus::Cancelled | ItemStatus::Denied
+    )
+}
+
+fn is_final_name(name: &str) -> bool {
+    matches!(name, "completed" | "cancelled" | "denied")
+}
+
+/// Errors after which no other record's status can be read either: storage, the lock, or
+/// the target refusing the credentials.
+fn stops_status_run(e: &EngineError) -> bool {
+    match e {
+        EngineError::Runtime(RuntimeError::Connector(c, _)) => matches!(c, ConnectorError::Auth(_)),
+        EngineError::Runtime(_) => false,
+        _ => true,
+    }
 }
 
 /// Records asked about per fetch.
 const POLL_BATCH: u32 = 50;
 
+/// The target side and, with write-back, the source side of one status run.
+struct StatusRun {
+    flow: switchyard_store::Flow,
+    settings: FlowSettings,
+    status_stream: String,
+    target_job: Job,
+    target_services: Arc<ConnectionServices>,
+    source_side: Option<(Job, Arc<ConnectionServices>, String)>,
+    summary: StatusSummary,
+    /// Whether any status was read this run: until one is, a failure may mean the target is
+    /// down rather than one record being broken.
+    answered: bool,
+}
+
 impl Switchyard {
     /// Polls the target for the status of every record it has from this flow and writes
-    /// changes back to the source.
+    /// changes back to the source. A record whose status cannot be read or written back is
+    /// that record's failure: it is recorded on it, named in the summary and tried again on
+    /// the next run, and the run goes on with the others.
     pub async fn sync_status(
         &self,
         flow: switchyard_store::FlowId,
@@ -72,194 +118,344 @@ impl Switchyard {
             HeldRunLock::acquire(self.store(), source.id, &source.name, &lock_stream).await?;
         let result = async {
             let run = self
-                .store()
-                .start_run(source.id, &lock_stream, Some("status"))
-                .await?;
-            let target_services = self
-                .services_for(&target, &target_plugin, Some(run))
-                .await?;
-            let mut target_job = target_plugin.start_job(target_services.clone()).await?;
-            let mut source_side = match &write_back {
-                Some((plugin, stream)) => {
-                    let services = self.services_for(&source, plugin, Some(run)).await?;
-                    let job = plugin.start_job(services.clone()).await?;
-                    Some((job, services, stream.clone()))
-                }
-                None => None,
-            };
-            let mut summary = StatusSummary {
-                flow: flow.name.clone(),
-                run: run.to_string(),
-                ..Default::default()
-            };
-            let mut after: Option<CanonicalId> = None;
-            let result: Result<(), EngineError> = async {
-                loop {
-                    lock.ensure_held()?;
-                    let pushed = self
-                        .store()
-                        .pushed_records(flow.id, after.as_ref(), POLL_BATCH)
-                        .await?;
-                    let Some(last) = pushed.last() else {
-                        return Ok(());
-                    };
-                    after = Some(last.canonical_id);
-                    let by_external: HashMap<String, CanonicalId> = pushed
-                        .iter()
-                        .filter_map(|p| p.external_id.clone().map(|e| (e, p.canonical_id)))
-                        .collect();
-                    summary.polled += by_external.len() as u64;
-                    let req = FetchRequest {
-                        stream: status_stream.clone(),
-                        cursor: None,
-                        page_size: POLL_BATCH * 10,
-                        now: chrono::Utc::now()
-                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                        external_ids: by_external.keys().cloned().collect(),
-                    };
-                    let page = fetch_status(&mut target_job, &target_services, &req).await?;
-                    for raw in &page.records {
-                        let update = match target_job.map_in(&status_stream, raw).await {
-                            Ok(Entity::StatusUpdate(u)) => u,
-                            Ok(other) => {
-                                summary.failed += 1;
-                                target_services.note(
-                                    Level::Error,
-                                    "dead-letter",
-                                    &format!(
-                                        "status record {} mapped to a {}, not a status update",
-                                        raw.external_id,
-                                        other.kind().as_str()
-                                    ),
-                                    Some(serde_json::json!({"raw": raw.data})),
-                                );
-                                continue;
-                            }
-                            Err(RuntimeError::Connector(e, _)) => {
-                                summary.failed += 1;
-                                target_services.note(
-                                    Level::Error,
-                                    "dead-letter",
-                                    &format!(
-                                        "status record {} could not be mapped: {}",
-                                        raw.external_id,
-                                        e.message()
-                                    ),
-                                    Some(serde_json::json!({"raw": raw.data})),
-                                );
-                                continue;
-                            }
-                            Err(e) => return Err(e.into()),
-                        };
-                        let Some(canonical_id) = by_external.get(&update.order_external_id) else {
-                            continue;
-                        };
-                        let Some(item_id) = update.item_external_id.clone() else {
-                            continue;
-                        };
-                        let shipment = update
-                            .shipment
-                            .as_ref()
-                            .map(|s| serde_json::to_value(s).unwrap_or_default());
-                        if self
-                            .store()
-                            .record_item_status(
-                                flow.id,
-                                canonical_id,
-                                &item_id,
-                                status_name(update.status),
-                                update.status_text.as_deref(),
-                                shipment.as_ref(),
-                            )
-                            .await?
-                            .is_some()
-                        {
-                            summary.changed += 1;
-                            target_services.note(
-                                Level::Info,
-                                "status",
-                                &format!(
-                                    "target record {} line {item_id}: {}{}",
-                                    update.order_external_id,
-                                    update
-                                        .status_text
-                                        .as_deref()
-                                        .unwrap_or(status_name(update.status)),
-                                    update
-                                        .shipment
-                                        .as_ref()
-                                        .and_then(|s| s.tracking_number.as_deref())
-                                        .map(|t| format!(", tracking {t}"))
-                                        .unwrap_or_default()
-                                ),
-                                None,
-                            );
-                        }
-                        if let Some((job, services, stream)) = source_side.as_mut() {
-                            match self
-                                .write_back(
-                                    job,
-                                    services,
-                                    stream,
-                                    flow.id,
-                                    canonical_id,
-                                    &item_id,
-                                    &update,
-                                )
-                                .await
-                            {
-                                Ok(true) => summary.written_back += 1,
-                                Ok(false) => {}
-                                Err(WriteBackError::Connector(message)) => {
-                                    summary.failed += 1;
-                                    services.note(
-                                        Level::Error,
-                                        "write-back-failed",
-                                        &message,
-                                        None,
-                                    );
-                                }
-                                Err(WriteBackError::Engine(e)) => return Err(e),
-                            }
-                        }
-                    }
-                    if (pushed.len() as u32) < POLL_BATCH {
-                        return Ok(());
-                    }
-                }
-            }
-            .await;
-            target_services.flush().await;
-            if let Some((_, services, _)) = &source_side {
-                services.flush().await;
-            }
-            self.store()
-                .finish_run(
-                    run,
-                    RunOutcome {
-                        status: if result.is_ok() {
-                            RunStatus::Succeeded
-                        } else {
-                            RunStatus::Failed
-                        },
-                        counts: RunCounts {
-                            fetched: summary.polled,
-                            created: 0,
-                            updated: summary.changed,
-                            unchanged: summary.polled.saturating_sub(summary.changed),
-                            failed: summary.failed,
-                        },
-                        error: result.as_ref().err().map(|e| e.to_string()),
-                    },
+                .open_run(
+                    source.id,
+                    &lock_stream,
+                    "status",
+                    "abandoned: the host stopped before this run finished; the next status run polls again",
                 )
                 .await?;
-            result.map(|()| summary)
+            let started = async {
+                let target_services = self
+                    .services_for(&target, &target_plugin, Some(run))
+                    .await?;
+                let target_job = target_plugin.start_job(target_services.clone()).await?;
+                let source_side = match &write_back {
+                    Some((plugin, stream)) => {
+                        let services = self.services_for(&source, plugin, Some(run)).await?;
+                        let job = plugin.start_job(services.clone()).await?;
+                        Some((job, services, stream.clone()))
+                    }
+                    None => None,
+                };
+                Ok::<_, EngineError>(StatusRun {
+                    summary: StatusSummary {
+                        flow: flow.name.clone(),
+                        run: run.to_string(),
+                        ..Default::default()
+                    },
+                    flow: flow.clone(),
+                    settings: settings.clone(),
+                    status_stream: status_stream.clone(),
+                    target_job,
+                    target_services,
+                    source_side,
+                    answered: false,
+                })
+            }
+            .await;
+            let mut state = match started {
+                Ok(state) => state,
+                Err(e) => {
+                    return self
+                        .close_run(run, Err(e), RunCounts::default(), None)
+                        .await
+                }
+            };
+            let result = self.poll_statuses(&mut state, &lock).await;
+            state.target_services.flush().await;
+            if let Some((_, services, _)) = &state.source_side {
+                services.flush().await;
+            }
+            let summary = state.summary;
+            let counts = RunCounts {
+                fetched: summary.polled,
+                created: 0,
+                updated: summary.changed,
+                unchanged: summary.polled.saturating_sub(summary.changed),
+                failed: summary.failed,
+            };
+            let note = failure_note(summary.failed, &summary.failures);
+            self.close_run(run, result, counts, note)
+                .await
+                .map(|()| summary)
         }
         .await;
         let released = lock.release().await;
         let summary = result?;
         released?;
         Ok(summary)
+    }
+
+    /// Polls the flow's records at the target in batches; records in a final state are
+    /// skipped unless the flow asks to poll them.
+    async fn poll_statuses(
+        &self,
+        st: &mut StatusRun,
+        lock: &HeldRunLock,
+    ) -> Result<(), EngineError> {
+        let mut after: Option<CanonicalId> = None;
+        loop {
+            lock.ensure_held()?;
+            let pushed = self
+                .store()
+                .pushed_records(
+                    st.flow.id,
+                    after.as_ref(),
+                    POLL_BATCH,
+                    st.settings.poll_final,
+                )
+                .await?;
+            let Some(last) = pushed.last() else {
+                return Ok(());
+            };
+            after = Some(last.canonical_id);
+            let by_external: HashMap<String, &PushRecord> = pushed
+                .iter()
+                .filter_map(|p| p.external_id.clone().map(|e| (e, p)))
+                .collect();
+            st.summary.polled += by_external.len() as u64;
+            let ids: Vec<String> = by_external.keys().cloned().collect();
+            match self.fetch_statuses(st, ids.clone()).await {
+                Ok(page) => {
+                    st.answered = true;
+                    self.apply_statuses(st, &by_external, &page).await?;
+                }
+                Err(e) if stops_status_run(&e) => return Err(e),
+                // One broken answer must not cost the others theirs: ask for each alone.
+                Err(batch_error) => {
+                    let mut any = false;
+                    for id in ids {
+                        let record = by_external[&id];
+                        match self.fetch_statuses(st, vec![id.clone()]).await {
+                            Ok(page) => {
+                                any = true;
+                                st.answered = true;
+                                self.apply_statuses(st, &by_external, &page).await?;
+                            }
+                            Err(e) if stops_status_run(&e) => return Err(e),
+                            Err(e) => self.status_failed(st, record, &id, &e).await?,
+                        }
+                    }
+                    if !any && !st.answered {
+                        // Nothing at all could be read: the target is down, not a record.
+                        return Err(batch_error);
+                    }
+                }
+            }
+            st.target_services.flush().await;
+            if let Some((_, services, _)) = &st.source_side {
+                services.flush().await;
+            }
+            if (pushed.len() as u32) < POLL_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn fetch_statuses(
+        &self,
+        st: &mut StatusRun,
+        ids: Vec<String>,
+    ) -> Result<Page, EngineError> {
+        let req = FetchRequest {
+            stream: st.status_stream.clone(),
+            cursor: None,
+            page_size: POLL_BATCH * 10,
+            now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            external_ids: ids,
+        };
+        fetch_status(&mut st.target_job, &st.target_services, &req).await
+    }
+
+    /// A record whose status could not be read, even after retries: recorded on it and
+    /// named; the next run asks again.
+    async fn status_failed(
+        &self,
+        st: &mut StatusRun,
+        record: &PushRecord,
+        external_id: &str,
+        e: &EngineError,
+    ) -> Result<(), EngineError> {
+        let reason = format!(
+            "the status of target record {external_id} could not be read: {e}; asked again on the next run"
+        );
+        st.summary.failed += 1;
+        keep_failure(&mut st.summary.failures, reason.clone());
+        self.store()
+            .record_status_error(st.flow.id, &record.canonical_id, Some(&reason))
+            .await?;
+        st.target_services.note(
+            Level::Error,
+            "status-failed",
+            &reason,
+            Some(serde_json::json!({ "external_id": external_id })),
+        );
+        Ok(())
+    }
+
+    /// Stores the statuses of one answer, writes them back, and marks records whose items
+    /// all reached a final status.
+    async fn apply_statuses(
+        &self,
+        st: &mut StatusRun,
+        by_external: &HashMap<String, &PushRecord>,
+        page: &Page,
+    ) -> Result<(), EngineError> {
+        let flow = st.flow.id;
+        // Per record: whether every status it reported is final and was written back.
+        let mut settled: HashMap<CanonicalId, bool> = HashMap::new();
+        for raw in &page.records {
+            let update = match st.target_job.map_in(&st.status_stream, raw).await {
+                Ok(Entity::StatusUpdate(u)) => u,
+                Ok(other) => {
+                    let reason = format!(
+                        "status record {} mapped to a {}, not a status update",
+                        raw.external_id,
+                        other.kind().as_str()
+                    );
+                    self.status_record_failed(st, by_external, raw, reason)
+                        .await?;
+                    continue;
+                }
+                Err(RuntimeError::Connector(e, _)) => {
+                    let reason = format!(
+                        "status record {} could not be mapped: {}",
+                        raw.external_id,
+                        e.message()
+                    );
+                    self.status_record_failed(st, by_external, raw, reason)
+                        .await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(record) = by_external.get(&update.order_external_id) else {
+                continue;
+            };
+            let canonical_id = record.canonical_id;
+            if record.status_error.is_some() {
+                self.store()
+                    .record_status_error(flow, &canonical_id, None)
+                    .await?;
+            }
+            let Some(item_id) = update.item_external_id.clone() else {
+                continue;
+            };
+            let shipment = update
+                .shipment
+                .as_ref()
+                .map(|s| serde_json::to_value(s).unwrap_or_default());
+            if self
+                .store()
+                .record_item_status(
+                    flow,
+                    &canonical_id,
+                    &item_id,
+                    status_name(update.status),
+                    update.status_text.as_deref(),
+                    shipment.as_ref(),
+                )
+                .await?
+                .is_some()
+            {
+                st.summary.changed += 1;
+                st.target_services.note(
+                    Level::Info,
+                    "status",
+                    &format!(
+                        "target record {} line {item_id}: {}{}",
+                        update.order_external_id,
+                        update
+                            .status_text
+                            .as_deref()
+                            .unwrap_or(status_name(update.status)),
+                        update
+                            .shipment
+                            .as_ref()
+                            .and_then(|s| s.tracking_number.as_deref())
+                            .map(|t| format!(", tracking {t}"))
+                            .unwrap_or_default()
+                    ),
+                    None,
+                );
+            }
+            let mut written = true;
+            if let Some((job, services, stream)) = st.source_side.as_mut() {
+                match self
+                    .write_back(
+                        job,
+                        services,
+                        stream,
+                        flow,
+                        &canonical_id,
+                        &item_id,
+                        &update,
+                    )
+                    .await
+                {
+                    Ok(true) => st.summary.written_back += 1,
+                    Ok(false) => {}
+                    Err(WriteBackError::Connector(message)) => {
+                        written = false;
+                        st.summary.failed += 1;
+                        keep_failure(&mut st.summary.failures, message.clone());
+                        services.note(Level::Error, "write-back-failed", &message, None);
+                    }
+                    Err(WriteBackError::Engine(e)) => return Err(e),
+                }
+            }
+            let entry = settled.entry(canonical_id).or_insert(true);
+            *entry &= written && is_final(update.status);
+        }
+        for (canonical_id, maybe_final) in settled {
+            if maybe_final && self.all_items_final(st, &canonical_id).await? {
+                self.store()
+                    .set_push_final(flow, &canonical_id, true)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A status record that came back but cannot be used: its order's failure.
+    async fn status_record_failed(
+        &self,
+        st: &mut StatusRun,
+        by_external: &HashMap<String, &PushRecord>,
+        raw: &RawRecord,
+        reason: String,
+    ) -> Result<(), EngineError> {
+        st.summary.failed += 1;
+        keep_failure(&mut st.summary.failures, reason.clone());
+        if let Some(record) = by_external.get(&raw.external_id) {
+            self.store()
+                .record_status_error(st.flow.id, &record.canonical_id, Some(&reason))
+                .await?;
+        }
+        st.target_services.note(
+            Level::Error,
+            "dead-letter",
+            &reason,
+            Some(serde_json::json!({"raw": raw.data})),
+        );
+        Ok(())
+    }
+
+    /// Every item of a pushed record has a final status (and, with write-back, the source
+    /// has it): nothing about it changes any more.
+    async fn all_items_final(
+        &self,
+        st: &StatusRun,
+        canonical_id: &CanonicalId,
+    ) -> Result<bool, EngineError> {
+        let items = self.store().push_items(st.flow.id, canonical_id).await?;
+        Ok(!items.is_empty()
+            && items.iter().all(|i| {
+                i.status.as_deref().is_some_and(is_final_name)
+                    && (st.source_side.is_none()
+                        || i.written_back.as_deref() == Some(write_back_digest(i).as_str()))
+            }))
     }
 
     /// Writes an item's status and shipment back to the source once; true when it was sent.
@@ -334,7 +530,7 @@ impl Switchyard {
             ),
             Some(serde_json::json!({ "payload": payload.data })),
         );
-        job.push(&PushRequest {
+        let request = PushRequest {
             stream: stream.to_string(),
             payload,
             idempotency_key: format!(
@@ -343,9 +539,31 @@ impl Switchyard {
             ),
             external_id: Some(item.source_item_id.clone()),
             mode: PushMode::Create,
-        })
-        .await
-        .map_err(connector)?;
+        };
+        // Writing a status is the same whatever the number of times: a transient failure
+        // is tried again at once a few times before it is left to the next run.
+        let mut delay = Duration::from_millis(250);
+        for attempt in 1.. {
+            match job.push(&request).await {
+                Ok(_) => break,
+                Err(RuntimeError::Connector(e, p)) if e.is_retryable() && attempt < 3 => {
+                    services.note(
+                        Level::Warn,
+                        "retry",
+                        &format!(
+                            "writing the status of order {} item {} back, try {attempt} failed ({p} plugin: {}); trying again",
+                            order.number,
+                            item.source_item_id,
+                            e.message()
+                        ),
+                        None,
+                    );
+                    tokio::time::sleep(retry_wait(&e, delay)).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err(connector(e)),
+            }
+        }
         self.store()
             .record_written_back(flow, canonical_id, &item.source_item_id, &digest)
             .await?;
@@ -393,13 +611,7 @@ async fn fetch_status(
         match job.fetch(req).await {
             Ok(page) => return Ok(page),
             Err(RuntimeError::Connector(e, p)) if e.is_retryable() && attempt < 4 => {
-                let wait = match &e {
-                    ConnectorError::RateLimited(r) => {
-                        r.retry_after_ms.map(Duration::from_millis).unwrap_or(delay)
-                    }
-                    _ => delay,
-                }
-                .min(Duration::from_secs(30));
+                let wait = retry_wait(&e, delay);
                 services.note(
                     Level::Warn,
                     "retry",
@@ -416,4 +628,15 @@ async fn fetch_status(
         }
     }
     unreachable!("the loop returns")
+}
+
+/// The wait before trying again: what the provider asked for, else `delay`; at most 30 s.
+fn retry_wait(e: &ConnectorError, delay: Duration) -> Duration {
+    match e {
+        ConnectorError::RateLimited(r) => {
+            r.retry_after_ms.map(Duration::from_millis).unwrap_or(delay)
+        }
+        _ => delay,
+    }
+    .min(Duration::from_secs(30))
 }

@@ -111,37 +111,51 @@ const ACTIVITY_COLUMNS: &str =
 impl Store {
     /// Writes an entry, stamped now.
     pub async fn log_activity(&self, entry: NewActivity) -> Result<(), StoreError> {
-        let detail = entry
-            .detail
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::InvalidInput(format!("activity detail: {e}")))?;
-        sqlx::query(
-            "INSERT INTO activity_log
-             (tenant_id, connection_id, run_id, at, level, kind, message, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(entry.tenant.to_string())
-        .bind(entry.connection.map(|c| c.to_string()))
-        .bind(entry.run.map(|r| r.to_string()))
-        .bind(now_ms())
-        .bind(entry.level.as_str())
-        .bind(&entry.kind)
-        .bind(&entry.message)
-        .bind(detail)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                StoreError::NotFound(format!(
-                    "tenant {}, its connection or run of an activity entry",
-                    entry.tenant
-                ))
-            } else {
-                StoreError::db("writing an activity entry", e)
-            }
-        })?;
+        self.log_activities(vec![entry]).await
+    }
+
+    /// Writes entries in one transaction, stamped now, in their order. A run writes its
+    /// activity this way in bounded batches as it goes, so a killed run keeps its log.
+    pub async fn log_activities(&self, entries: Vec<NewActivity>) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write("writing activity entries").await?;
+        let at = now_ms();
+        for entry in &entries {
+            let detail = entry
+                .detail
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| StoreError::InvalidInput(format!("activity detail: {e}")))?;
+            sqlx::query(
+                "INSERT INTO activity_log
+                 (tenant_id, connection_id, run_id, at, level, kind, message, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(entry.tenant.to_string())
+            .bind(entry.connection.map(|c| c.to_string()))
+            .bind(entry.run.map(|r| r.to_string()))
+            .bind(at)
+            .bind(entry.level.as_str())
+            .bind(&entry.kind)
+            .bind(&entry.message)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_foreign_key_violation(&e) {
+                    StoreError::NotFound(format!(
+                        "tenant {}, its connection or run of an activity entry",
+                        entry.tenant
+                    ))
+                } else {
+                    StoreError::db("writing an activity entry", e)
+                }
+            })?;
+        }
+        tx.commit().await.context("committing activity entries")?;
         Ok(())
     }
 

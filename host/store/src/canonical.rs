@@ -111,6 +111,9 @@ pub struct CanonicalRecord {
     pub created_at: DateTime<Utc>,
     /// When its content last changed.
     pub updated_at: DateTime<Utc>,
+    /// Its place in the store's one sequence of content changes: a larger number changed
+    /// later. Flows remember the last one they considered.
+    pub change_seq: i64,
 }
 
 /// A binding: this connection's external record `external_id` of `kind` is `canonical_id`.
@@ -273,7 +276,7 @@ impl Store {
     /// A canonical record by id.
     pub async fn canonical(&self, id: &CanonicalId) -> Result<Option<CanonicalRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, tenant_id, kind, data, content_hash, created_at, updated_at
+            "SELECT id, tenant_id, kind, data, content_hash, created_at, updated_at, change_seq
              FROM canonical_records WHERE id = $1",
         )
         .bind(id.to_string())
@@ -425,7 +428,7 @@ impl Store {
         key_value: &str,
     ) -> Result<Vec<CanonicalRecord>, StoreError> {
         sqlx::query(
-            "SELECT c.id, c.tenant_id, c.kind, c.data, c.content_hash, c.created_at, c.updated_at
+            "SELECT c.id, c.tenant_id, c.kind, c.data, c.content_hash, c.created_at, c.updated_at, c.change_seq
              FROM match_keys m JOIN canonical_records c ON c.id = m.canonical_id
              WHERE m.tenant_id = $1 AND m.key_type = $2 AND m.key_value = $3 AND m.kind = $4
              ORDER BY c.created_at, c.id",
@@ -514,7 +517,8 @@ async fn apply_record(
                 RecordChange::Unchanged
             } else {
                 sqlx::query(
-                    "UPDATE canonical_records SET data = $1, content_hash = $2, updated_at = $3
+                    "UPDATE canonical_records SET data = $1, content_hash = $2, updated_at = $3,
+                        change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM canonical_records)
                      WHERE id = $4",
                 )
                 .bind(&text)
@@ -545,8 +549,9 @@ async fn apply_record(
             let id = CanonicalId::new();
             sqlx::query(
                 "INSERT INTO canonical_records
-                 (id, tenant_id, kind, data, content_hash, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                 (id, tenant_id, kind, data, content_hash, created_at, updated_at, change_seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6,
+                         (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM canonical_records))",
             )
             .bind(id.to_string())
             .bind(page.tenant.to_string())
@@ -638,6 +643,7 @@ pub(crate) fn canonical_from_row(r: &SqliteRow) -> Result<CanonicalRecord, Store
         content_hash: col(r, "content_hash")?,
         created_at: from_ms(col(r, "created_at")?)?,
         updated_at: from_ms(col(r, "updated_at")?)?,
+        change_seq: col(r, "change_seq")?,
     })
 }
 

@@ -208,7 +208,8 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces a flow's settings and schedule.
+    /// Replaces a flow's settings and schedule. New settings (a wider window, another
+    /// mode) make its next push look at every source record again.
     pub async fn update_flow(
         &self,
         id: FlowId,
@@ -221,7 +222,9 @@ impl Store {
             ));
         }
         let done = sqlx::query(
-            "UPDATE flows SET settings = $2, schedule = $3, updated_at = $4 WHERE id = $1",
+            "UPDATE flows SET settings = $2, schedule = $3, updated_at = $4,
+                push_seq = CASE WHEN settings = $2 THEN push_seq ELSE 0 END
+             WHERE id = $1",
         )
         .bind(id.to_string())
         .bind(settings.to_string())

@@ -507,7 +507,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(CanonicalRecord, String)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.id, c.tenant_id, c.kind, c.data, c.content_hash, c.created_at, c.updated_at,
+            "SELECT c.id, c.tenant_id, c.kind, c.data, c.content_hash, c.created_at, c.updated_at, c.change_seq,
                     b.external_id AS bound_id
              FROM match_keys m
              CROSS JOIN bindings b
@@ -541,7 +541,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(CanonicalRecord, String)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.id, c.tenant_id, c.kind, c.data, c.content_hash, c.created_at, c.updated_at,
+            "SELECT c.id, c.tenant_id, c.kind, c.data, c.content_hash, c.created_at, c.updated_at, c.change_seq,
                     b.external_id AS bound_id
              FROM bindings b JOIN canonical_records c ON c.id = b.canonical_id
              WHERE b.connection_id = $1 AND b.kind = $2 AND b.external_id > $3

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 
-use crate::canonical::CanonicalRecord;
+use crate::canonical::{canonical_from_row, CanonicalRecord};
 use crate::error::{DbContext, StoreError};
 use crate::ids::{CanonicalId, ConnectionId, FlowId, RunId};
 use crate::store::{col, Store};
@@ -107,6 +107,10 @@ pub struct PushRecord {
     pub pushed_at: Option<DateTime<Utc>>,
     /// The run that last touched it.
     pub last_run: Option<RunId>,
+    /// Every item reached a final status: status polling skips it.
+    pub status_final: bool,
+    /// Why the last status poll of this record failed (cleared by the next good one).
+    pub status_error: Option<String>,
     /// When the record was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -183,7 +187,20 @@ pub struct PushFailure<'a> {
 
 const PUSH_COLUMNS: &str = "flow_id, canonical_id, state, hold_reason, idempotency_key, \
      external_id, external_status, last_error, retryable, attempts, next_attempt_at, pushed_at, \
-     last_run_id, created_at, updated_at";
+     last_run_id, status_final, status_error, created_at, updated_at";
+
+/// The push columns of a join, each as `p_<name>` (see [`push_from_row_at`]).
+const JOINED_PUSH_COLUMNS: &str = "p.flow_id AS p_flow_id, p.canonical_id AS p_canonical_id, \
+     p.state AS p_state, p.hold_reason AS p_hold_reason, p.idempotency_key AS p_idempotency_key, \
+     p.external_id AS p_external_id, p.external_status AS p_external_status, \
+     p.last_error AS p_last_error, p.retryable AS p_retryable, p.attempts AS p_attempts, \
+     p.next_attempt_at AS p_next_attempt_at, p.pushed_at AS p_pushed_at, \
+     p.last_run_id AS p_last_run_id, p.status_final AS p_status_final, p.status_error AS p_status_error, \
+     p.created_at AS p_created_at, p.updated_at AS p_updated_at";
+
+/// The canonical columns of a join.
+const JOINED_CANONICAL_COLUMNS: &str = "c.id, c.tenant_id, c.kind, c.data, c.content_hash, \
+     c.created_at, c.updated_at, c.change_seq";
 
 const ITEM_COLUMNS: &str =
     "source_item_id, external_id, external_status, status, shipment, written_back, updated_at";
@@ -194,48 +211,104 @@ pub fn idempotency_key(flow: FlowId, canonical_id: &CanonicalId) -> String {
 }
 
 impl Store {
-    /// Source records of a flow that the target does not have yet, after `after` in id
-    /// order: those bound to the source connection with `kind` and no push record, or one
-    /// that is waiting, sending or failed. With `changed`, also those pushed before whose
-    /// canonical record changed since (catalogue flows update them). Each comes with its
-    /// push record, if any.
-    pub async fn push_candidates(
+    /// Source records of a flow changed after `after_seq` (a canonical record's
+    /// [`CanonicalRecord::change_seq`]), oldest change first, each with its push record in
+    /// the flow if any: those bound to the source connection with `kind`. A flow looks at
+    /// these and remembers the last change it considered ([`Store::set_push_seq`]), so a
+    /// run reads what changed, never the whole history. One query per page.
+    pub async fn push_changes(
         &self,
         flow: FlowId,
         source: ConnectionId,
         kind: &str,
-        after: Option<&CanonicalId>,
+        after_seq: i64,
         limit: u32,
-        changed: bool,
     ) -> Result<Vec<(CanonicalRecord, Option<PushRecord>)>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT b.canonical_id FROM bindings b
-             LEFT JOIN pushes p ON p.flow_id = $1 AND p.canonical_id = b.canonical_id
-             LEFT JOIN canonical_records c ON $6 AND p.state = 'pushed' AND c.id = b.canonical_id
-             WHERE b.connection_id = $2 AND b.kind = $3 AND b.canonical_id > $4
-               AND (p.state IS NULL OR p.state IN ('waiting', 'sending', 'failed')
-                    OR c.updated_at > p.updated_at)
-             ORDER BY b.canonical_id LIMIT $5",
-        )
+        sqlx::query(&format!(
+            "SELECT {JOINED_CANONICAL_COLUMNS}, {JOINED_PUSH_COLUMNS}
+             FROM connections s
+             CROSS JOIN canonical_records c
+             CROSS JOIN bindings b
+             LEFT JOIN pushes p ON p.flow_id = $1 AND p.canonical_id = c.id
+             WHERE s.id = $2 AND c.tenant_id = s.tenant_id AND c.kind = $3
+               AND c.change_seq > $4
+               AND b.canonical_id = c.id AND b.connection_id = $2 AND b.kind = $3
+             ORDER BY c.change_seq LIMIT $5"
+        ))
         .bind(flow.to_string())
         .bind(source.to_string())
         .bind(kind)
-        .bind(after.map(|a| a.to_string()).unwrap_or_default())
+        .bind(after_seq)
         .bind(i64::from(limit))
-        .bind(changed)
         .fetch_all(&self.pool)
         .await
-        .context(format!("listing push candidates of flow {flow}"))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let id = CanonicalId::from_column(&id)?;
-            let Some(record) = self.canonical(&id).await? else {
-                continue;
-            };
-            let push = self.push_record(flow, &id).await?;
-            out.push((record, push));
-        }
-        Ok(out)
+        .context(format!("listing changed records of flow {flow}"))?
+        .iter()
+        .map(candidate_from_row)
+        .collect()
+    }
+
+    /// Records of a flow due for another attempt at `now`, after `after` in id order: an
+    /// attempt that was interrupted (`sending`), or a retryable failure whose next attempt
+    /// has come. Found through an index, whatever the size of the history.
+    pub async fn push_retries_due(
+        &self,
+        flow: FlowId,
+        now: DateTime<Utc>,
+        after: Option<&CanonicalId>,
+        limit: u32,
+    ) -> Result<Vec<(CanonicalRecord, Option<PushRecord>)>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {JOINED_CANONICAL_COLUMNS}, {JOINED_PUSH_COLUMNS}
+             FROM pushes p JOIN canonical_records c ON c.id = p.canonical_id
+             WHERE p.flow_id = $1 AND p.canonical_id > $3
+               AND (p.state = 'sending'
+                    OR (p.state = 'failed' AND p.retryable
+                        AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= $2)))
+             ORDER BY p.canonical_id LIMIT $4"
+        ))
+        .bind(flow.to_string())
+        .bind(now.timestamp_millis())
+        .bind(after.map(|a| a.to_string()).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .context(format!("listing retries due in flow {flow}"))?
+        .iter()
+        .map(candidate_from_row)
+        .collect()
+    }
+
+    /// The last source change a flow's push considered (0: none yet).
+    pub async fn push_seq(&self, flow: FlowId) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT push_seq FROM flows WHERE id = $1")
+            .bind(flow.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .context(format!("reading the push mark of flow {flow}"))?
+            .ok_or_else(|| StoreError::NotFound(format!("flow {flow}")))
+    }
+
+    /// Remembers the last source change a flow's push considered; never moves it back.
+    pub async fn set_push_seq(&self, flow: FlowId, seq: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE flows SET push_seq = MAX(push_seq, $2) WHERE id = $1")
+            .bind(flow.to_string())
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .context(format!("moving the push mark of flow {flow}"))?;
+        Ok(())
+    }
+
+    /// Makes a flow look at every source record again on its next push (after its
+    /// settings changed, for instance its window).
+    pub async fn reset_push_seq(&self, flow: FlowId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE flows SET push_seq = 0 WHERE id = $1")
+            .bind(flow.to_string())
+            .execute(&self.pool)
+            .await
+            .context(format!("resetting the push mark of flow {flow}"))?;
+        Ok(())
     }
 
     /// The push record of a canonical record in a flow.
@@ -500,20 +573,24 @@ impl Store {
     }
 
     /// Records at the target, after `after` in id order: what a status synchronisation polls.
+    /// Records whose items all reached a final status are left out unless `include_final`.
     pub async fn pushed_records(
         &self,
         flow: FlowId,
         after: Option<&CanonicalId>,
         limit: u32,
+        include_final: bool,
     ) -> Result<Vec<PushRecord>, StoreError> {
         sqlx::query(&format!(
             "SELECT {PUSH_COLUMNS} FROM pushes
              WHERE flow_id = $1 AND state IN ('pushed', 'linked') AND canonical_id > $2
+               AND ($4 OR status_final = FALSE)
              ORDER BY canonical_id LIMIT $3"
         ))
         .bind(flow.to_string())
         .bind(after.map(|a| a.to_string()).unwrap_or_default())
         .bind(i64::from(limit))
+        .bind(include_final)
         .fetch_all(&self.pool)
         .await
         .context(format!("listing pushed records of flow {flow}"))?
@@ -588,6 +665,46 @@ impl Store {
         .transpose()
     }
 
+    /// Marks whether every item of a pushed record reached a final status, so status
+    /// polling skips it from now on (or polls it again).
+    pub async fn set_push_final(
+        &self,
+        flow: FlowId,
+        canonical_id: &CanonicalId,
+        is_final: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE pushes SET status_final = $3 WHERE flow_id = $1 AND canonical_id = $2")
+            .bind(flow.to_string())
+            .bind(canonical_id.to_string())
+            .bind(is_final)
+            .execute(&self.pool)
+            .await
+            .context(format!("marking {canonical_id} final in flow {flow}"))?;
+        Ok(())
+    }
+
+    /// Records why the status of a pushed record could not be read (`None`: it was read).
+    pub async fn record_status_error(
+        &self,
+        flow: FlowId,
+        canonical_id: &CanonicalId,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE pushes SET status_error = $3
+             WHERE flow_id = $1 AND canonical_id = $2 AND status_error IS NOT $3",
+        )
+        .bind(flow.to_string())
+        .bind(canonical_id.to_string())
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .context(format!(
+            "recording the status poll of {canonical_id} in flow {flow}"
+        ))?;
+        Ok(())
+    }
+
     /// Records what was written back to the source for an item.
     pub async fn record_written_back(
         &self,
@@ -613,28 +730,46 @@ impl Store {
 }
 
 fn push_from_row(r: &SqliteRow) -> Result<PushRecord, StoreError> {
-    let opt_time = |name: &str| -> Result<Option<DateTime<Utc>>, StoreError> {
-        col::<Option<i64>>(r, name)?.map(from_ms).transpose()
+    push_from_row_at(r, "")
+}
+
+/// A push record from columns named `{prefix}{column}`.
+fn push_from_row_at(r: &SqliteRow, prefix: &str) -> Result<PushRecord, StoreError> {
+    let name = |n: &str| format!("{prefix}{n}");
+    let opt_time = |n: &str| -> Result<Option<DateTime<Utc>>, StoreError> {
+        col::<Option<i64>>(r, &name(n))?.map(from_ms).transpose()
     };
     Ok(PushRecord {
-        flow: FlowId::from_column(&col::<String>(r, "flow_id")?)?,
-        canonical_id: CanonicalId::from_column(&col::<String>(r, "canonical_id")?)?,
-        state: col::<String>(r, "state")?.parse()?,
-        hold_reason: col(r, "hold_reason")?,
-        idempotency_key: col(r, "idempotency_key")?,
-        external_id: col(r, "external_id")?,
-        external_status: col(r, "external_status")?,
-        last_error: col(r, "last_error")?,
-        retryable: col(r, "retryable")?,
-        attempts: col::<i64>(r, "attempts")?.clamp(0, i64::from(u32::MAX)) as u32,
+        flow: FlowId::from_column(&col::<String>(r, &name("flow_id"))?)?,
+        canonical_id: CanonicalId::from_column(&col::<String>(r, &name("canonical_id"))?)?,
+        state: col::<String>(r, &name("state"))?.parse()?,
+        hold_reason: col(r, &name("hold_reason"))?,
+        idempotency_key: col(r, &name("idempotency_key"))?,
+        external_id: col(r, &name("external_id"))?,
+        external_status: col(r, &name("external_status"))?,
+        last_error: col(r, &name("last_error"))?,
+        retryable: col(r, &name("retryable"))?,
+        attempts: col::<i64>(r, &name("attempts"))?.clamp(0, i64::from(u32::MAX)) as u32,
         next_attempt_at: opt_time("next_attempt_at")?,
         pushed_at: opt_time("pushed_at")?,
-        last_run: col::<Option<String>>(r, "last_run_id")?
+        last_run: col::<Option<String>>(r, &name("last_run_id"))?
             .map(|s| RunId::from_column(&s))
             .transpose()?,
-        created_at: from_ms(col(r, "created_at")?)?,
-        updated_at: from_ms(col(r, "updated_at")?)?,
+        status_final: col(r, &name("status_final"))?,
+        status_error: col(r, &name("status_error"))?,
+        created_at: from_ms(col(r, &name("created_at"))?)?,
+        updated_at: from_ms(col(r, &name("updated_at"))?)?,
     })
+}
+
+/// A canonical record and, when the left join found one, its push record.
+fn candidate_from_row(r: &SqliteRow) -> Result<(CanonicalRecord, Option<PushRecord>), StoreError> {
+    let record = canonical_from_row(r)?;
+    let push = match col::<Option<String>>(r, "p_state")? {
+        Some(_) => Some(push_from_row_at(r, "p_")?),
+        None => None,
+    };
+    Ok((record, push))
 }
 
 fn item_from_row(r: &SqliteRow) -> Result<PushItem, StoreError> {

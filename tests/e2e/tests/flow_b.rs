@@ -241,9 +241,10 @@ async fn thousand_orders_with_faults_land_exactly_once() {
     let w = world(
         1000,
         PresswiseConfig {
+            // High enough that some pushes still fail after the tries a run makes at once.
             faults: FaultConfig {
-                error_rate: 0.04,
-                malformed_rate: 0.03,
+                error_rate: 0.2,
+                malformed_rate: 0.1,
                 ..Default::default()
             },
             accept_then_hang_rate: 0.03,

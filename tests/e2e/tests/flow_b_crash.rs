@@ -101,6 +101,25 @@ async fn sigkill_at_each_point_of_a_push_loses_and_doubles_nothing() {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
+        // The killed run's log shows what it sent up to the kill: one payload per send, and
+        // the exchanges of those sends.
+        let killed = host.store().runs(source, 1).await.unwrap().remove(0);
+        let sent = if point == "before-send" { at - 1 } else { at };
+        let log = log_of_run(data.path(), &killed.id.to_string());
+        let payloads: Vec<&serde_json::Value> =
+            log.iter().filter(|e| e["kind"] == "push-payload").collect();
+        assert_eq!(payloads.len(), sent, "{point}:{at}: {log:#?}");
+        assert!(
+            payloads
+                .iter()
+                .all(|e| e["detail"]["payload"].is_string() || e["detail"]["payload"].is_object()),
+            "{payloads:#?}"
+        );
+        let exchanges = log.iter().filter(|e| e["kind"] == "http").count();
+        assert!(
+            exchanges >= sent,
+            "{point}:{at}: {exchanges} exchanges for {sent} sends"
+        );
     }
     let stuck = count_in_state(&host, flow, &eligible, PushState::Sending).await;
     assert!(
@@ -122,6 +141,29 @@ async fn sigkill_at_each_point_of_a_push_loses_and_doubles_nothing() {
     assert_eq!(presswise.pushed_orders().len(), eligible.len());
     pressero.shutdown().await;
     presswise.shutdown().await;
+}
+
+/// The entries of one run, as `switchyard log --run RUN --json` prints them.
+fn log_of_run(data: &std::path::Path, run: &str) -> Vec<serde_json::Value> {
+    let bin =
+        std::env::var_os("SWITCHYARD_BIN").expect("SWITCHYARD_BIN is set by `cargo xtask test`");
+    let out = Command::new(bin)
+        .env("SWITCHYARD_DATA_DIR", data)
+        .env("SWITCHYARD_PLUGIN_DIR", plugin_dir())
+        .env("SWITCHYARD_SECRET_KEY", TEST_KEY)
+        .env_remove(CRASH_AT_ENV)
+        .args([
+            "log", "--run", run, "--tenant", "acme", "--json", "--limit", "10000",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The signal `kill -9` sends.

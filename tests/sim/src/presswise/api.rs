@@ -153,7 +153,20 @@ async fn dispatch(
             &format!("Procedure '{}' not present", op.name),
         );
     }
-    let (response, applied_write) = handle(&sim, &op);
+    let (mut response, applied_write) = handle(&sim, &op);
+    let broken = op.name == "get_order_status"
+        && op
+            .text_of("orderID")
+            .and_then(|id| id.parse().ok())
+            .is_some_and(|id| sim.status_is_broken(id));
+    if broken {
+        let half = response.len() / 2;
+        let cut = (0..=half)
+            .rev()
+            .find(|i| response.is_char_boundary(*i))
+            .unwrap_or(0);
+        response.truncate(cut);
+    }
     if applied_write && sim.hang_after_write() {
         // The write is applied; the answer is never sent (the client sees a timeout).
         core.hang().await;

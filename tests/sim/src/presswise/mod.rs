@@ -324,6 +324,9 @@ pub struct PresswiseSim {
     core: SimCore,
     data: RwLock<PresswiseData>,
     hang: Mutex<HangState>,
+    /// Orders whose `get_order_status` answer is always cut short (a record the provider
+    /// keeps answering badly for, whatever the retries).
+    broken_status: Mutex<std::collections::HashSet<u64>>,
 }
 
 impl Simulator for PresswiseSim {
@@ -437,6 +440,7 @@ impl PresswiseSim {
                 },
                 rng: StdRng::seed_from_u64(cfg.seed ^ 0x4A46_4A46),
             }),
+            broken_status: Mutex::new(Default::default()),
             config: cfg,
         })
     }
@@ -647,6 +651,22 @@ impl PresswiseSim {
             h.config.hung += 1;
         }
         hang
+    }
+
+    /// From now on, every `get_order_status` answer for `order_id` is a 200 whose SOAP
+    /// envelope is cut in half; `false` heals it.
+    pub fn break_status_of(&self, order_id: u64, broken: bool) {
+        let mut set = lock(&self.broken_status);
+        if broken {
+            set.insert(order_id);
+        } else {
+            set.remove(&order_id);
+        }
+    }
+
+    /// Whether the status answer of `order_id` is broken (see [`Self::break_status_of`]).
+    pub(crate) fn status_is_broken(&self, order_id: u64) -> bool {
+        lock(&self.broken_status).contains(&order_id)
     }
 
     /// Requests seen for an endpoint key, e.g. `POST /r/wsdl-order2.php add_purchase_order`.

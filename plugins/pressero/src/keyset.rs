@@ -58,7 +58,8 @@ impl SeenKeys {
     }
 
     /// Records emitted keys; other versions of the same orders are forgotten
-    /// (they can only match a search hit that is older than what was emitted).
+    /// (an order's superseded key matches no search hit unless it changes back
+    /// to that very ModifiedDate, and then forgetting it only costs a read).
     pub fn insert_all(&mut self, keys: &[OrderKey]) {
         if keys.is_empty() {
             return;

@@ -11,10 +11,102 @@
 //!
 //! At the end of a pass the cursor moves back by the overlap window, from the
 //! newest ModifiedDate seen (or `now`, if earlier), so late-committed changes
-//! are read again next run.
+//! are found next run. What is found there again is not read again: the cursor
+//! keeps the keys (ModifiedDate, OrderNumber) emitted inside the window
+//! ([`SeenKeys`]), and a search hit with exactly such a key is passed over
+//! without fetching its Details. An order that changed again has another
+//! ModifiedDate, so another key, and is read; so is a late commit dated before
+//! what was already seen. Only the exact version emitted before is skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use switchyard_sdk::time::Timestamp;
+
+/// The most keys [`SeenKeys`] holds. The cursor travels through the host with
+/// every page and is stored with it, so it stays small: about 40 bytes a key,
+/// some 80 KB at most. When more orders than this changed inside one overlap
+/// window, the newest keys are kept and the older rest of the window is read
+/// again (its Details fetched) on the next pass, as before this list existed.
+pub const MAX_SEEN_KEYS: usize = 2_000;
+
+/// The orders already emitted inside the overlap window, by ModifiedDate
+/// (in JSON `{"2026-11-30T10:00:00.123Z":[1001,1002]}`).
+///
+/// Forgetting a key only costs a read; a key is skipped only if that very
+/// version of the order was emitted before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SeenKeys(BTreeMap<Timestamp, BTreeSet<u64>>);
+
+impl SeenKeys {
+    /// Whether this exact version of an order was emitted.
+    pub fn contains(&self, key: &OrderKey) -> bool {
+        self.0
+            .get(&key.modified)
+            .is_some_and(|numbers| numbers.contains(&key.number))
+    }
+
+    /// How many keys are kept.
+    pub fn len(&self) -> usize {
+        self.0.values().map(BTreeSet::len).sum()
+    }
+
+    /// Whether no key is kept.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Records emitted keys; other versions of the same orders are forgotten
+    /// (an order's superseded key matches no search hit unless it changes back
+    /// to that very ModifiedDate, and then forgetting it only costs a read).
+    pub fn insert_all(&mut self, keys: &[OrderKey]) {
+        if keys.is_empty() {
+            return;
+        }
+        let numbers: BTreeSet<u64> = keys.iter().map(|k| k.number).collect();
+        self.0.retain(|_, group| {
+            group.retain(|n| !numbers.contains(n));
+            !group.is_empty()
+        });
+        for k in keys {
+            self.0.entry(k.modified).or_default().insert(k.number);
+        }
+    }
+
+    /// Forgets one key (an order that vanished before it was read).
+    pub fn remove(&mut self, key: &OrderKey) {
+        if let Some(group) = self.0.get_mut(&key.modified) {
+            group.remove(&key.number);
+            if group.is_empty() {
+                self.0.remove(&key.modified);
+            }
+        }
+    }
+
+    /// Forgets the keys dated before `from` (a search from there cannot return
+    /// them) and, beyond `max`, the oldest.
+    pub fn prune(&mut self, from: Timestamp, max: usize) {
+        self.0 = self.0.split_off(&from);
+        let mut len = self.len();
+        while len > max {
+            let Some(mut oldest) = self.0.first_entry() else {
+                break;
+            };
+            let group = oldest.get_mut();
+            let over = len - max;
+            if group.len() <= over {
+                len -= group.len();
+                oldest.remove();
+            } else {
+                for _ in 0..over {
+                    group.pop_first();
+                }
+                len = max;
+            }
+        }
+    }
+}
 
 /// The position of the orders stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +121,10 @@ pub struct OrderCursor {
     pub page_size: u32,
     /// The newest ModifiedDate emitted so far; never decreases.
     pub peak: Timestamp,
+    /// Keys emitted inside the overlap window (absent in cursors written before
+    /// it existed: such a pass reads its window in full once).
+    #[serde(default, skip_serializing_if = "SeenKeys::is_empty")]
+    pub seen: SeenKeys,
 }
 
 /// The sort key of an order in a search answer.
@@ -49,6 +145,7 @@ impl OrderCursor {
             page: 0,
             page_size,
             peak: since,
+            seen: SeenKeys::default(),
         }
     }
 
@@ -61,18 +158,29 @@ impl OrderCursor {
     /// The cursor of the next pass: back by `overlap_seconds` from the newest
     /// change seen, or from `now` when that is earlier (a record dated in the
     /// future must not pin the cursor there).
+    /// The seen keys of the window are kept (see [`SeenKeys`]).
     pub fn rewound(&self, now: Option<Timestamp>, overlap_seconds: u64) -> Self {
-        let anchor = match now {
-            Some(now) if now < self.peak => now,
-            _ => self.peak,
-        };
+        let from = self.window_start(now, overlap_seconds);
+        let mut seen = self.seen.clone();
+        seen.prune(from, MAX_SEEN_KEYS);
         OrderCursor {
-            from: anchor.minus_seconds(overlap_seconds),
+            from,
             after: None,
             page: 0,
             page_size: self.page_size,
             peak: self.peak,
+            seen,
         }
+    }
+
+    /// Where the next pass would start if this one ended now. It never moves
+    /// back as a pass goes on: `peak` and `now` only grow.
+    fn window_start(&self, now: Option<Timestamp>, overlap_seconds: u64) -> Timestamp {
+        let anchor = match now {
+            Some(now) if now < self.peak => now,
+            _ => self.peak,
+        };
+        anchor.minus_seconds(overlap_seconds)
     }
 }
 
@@ -85,7 +193,7 @@ pub enum Decision {
     Emit {
         /// Indices into the page, in order.
         take: Vec<usize>,
-        /// The cursor covering exactly what was emitted.
+        /// The cursor covering exactly what was emitted or skipped as seen.
         next: OrderCursor,
         /// False when the pass reached the end.
         has_more: bool,
@@ -110,11 +218,17 @@ pub fn decide(
         // Records before this page moved (or the hint is stale): step back.
         return Decision::ReadPage(page_number - 1);
     }
-    let take: Vec<usize> = (0..page.len())
+    // Past the cursor: emitted now, unless this very version was emitted before.
+    let fresh: Vec<usize> = (0..page.len())
         .filter(|&i| !cursor.covers(&page[i]))
         .collect();
+    let take: Vec<usize> = fresh
+        .iter()
+        .copied()
+        .filter(|&i| !cursor.seen.contains(&page[i]))
+        .collect();
     let full = page.len() as u32 >= page_size;
-    match take.last() {
+    match fresh.last() {
         None if full => Decision::ReadPage(page_number + 1),
         None => Decision::Emit {
             take,
@@ -122,7 +236,11 @@ pub fn decide(
             has_more: false,
         },
         Some(&last) => {
+            // The cursor moves past every fresh record, emitted or seen before;
+            // a page of seen records only is an empty page that moves it on.
             let last = page[last];
+            let mut seen = cursor.seen.clone();
+            seen.insert_all(&take.iter().map(|&i| page[i]).collect::<Vec<_>>());
             let mut next = OrderCursor {
                 from: last.modified,
                 after: Some(last.number),
@@ -135,8 +253,13 @@ pub fn decide(
                 },
                 page_size,
                 peak: cursor.peak.max(last.modified),
+                seen,
             };
             if full {
+                // Kept: what the rest of this pass may meet (from `next.from`)
+                // and what the next pass's window may hold.
+                let keep = next.from.min(next.window_start(now, overlap_seconds));
+                next.seen.prune(keep, MAX_SEEN_KEYS);
                 Decision::Emit {
                     take,
                     next,
@@ -182,11 +305,23 @@ mod tests {
     /// Runs fetch calls until has-more is false; returns emitted keys and the cursor.
     fn run_pass(
         all: &mut Vec<OrderKey>,
+        cursor: OrderCursor,
+        size: u32,
+        between_pages: impl FnMut(&mut Vec<OrderKey>, usize),
+    ) -> (Vec<OrderKey>, OrderCursor) {
+        let (emitted, cursor, _) = run_counted_pass(all, cursor, size, between_pages);
+        (emitted, cursor)
+    }
+
+    /// [`run_pass`], also counting the searches.
+    fn run_counted_pass(
+        all: &mut Vec<OrderKey>,
         mut cursor: OrderCursor,
         size: u32,
         mut between_pages: impl FnMut(&mut Vec<OrderKey>, usize),
-    ) -> (Vec<OrderKey>, OrderCursor) {
+    ) -> (Vec<OrderKey>, OrderCursor, usize) {
         let mut emitted = Vec::new();
+        let mut searches = 0;
         for call in 0..1000 {
             let mut page_number = if cursor.page_size == size {
                 cursor.page
@@ -196,6 +331,7 @@ mod tests {
             let mut prior_covered = false;
             loop {
                 let page = search(all, cursor.from, page_number, size);
+                searches += 1;
                 match decide(&cursor, page_number, prior_covered, &page, size, None, 300) {
                     Decision::ReadPage(n) => {
                         prior_covered = n > page_number;
@@ -209,7 +345,7 @@ mod tests {
                         emitted.extend(take.iter().map(|&i| page[i]));
                         cursor = next;
                         if !has_more {
-                            return (emitted, cursor);
+                            return (emitted, cursor, searches);
                         }
                         break;
                     }
@@ -228,6 +364,7 @@ mod tests {
             page: 2,
             page_size: 100,
             peak: ts("2026-11-30T10:00:00Z"),
+            seen: SeenKeys::default(),
         };
         let text = switchyard_sdk::cursor::encode(&c);
         assert_eq!(
@@ -249,6 +386,7 @@ mod tests {
             page: 0,
             page_size: 3,
             peak: ts("2026-11-30T10:00:00Z"),
+            seen: SeenKeys::default(),
         };
         let page = [
             key("2026-11-30T10:00:00Z", 1001),
@@ -291,9 +429,22 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(take, [0], "the overlap is re-read");
+        assert_eq!(
+            take,
+            [] as [usize; 0],
+            "the overlap is searched, the seen key skipped"
+        );
         assert!(!has_more);
         assert_eq!(again, next);
+        // A cursor without seen keys (written before they existed) re-reads it.
+        let old = OrderCursor {
+            seen: SeenKeys::default(),
+            ..next.clone()
+        };
+        let Decision::Emit { take, .. } = decide(&old, 0, false, &page, 10, None, 300) else {
+            panic!()
+        };
+        assert_eq!(take, [0], "the overlap is re-read");
         // An empty pass does not move back either.
         let Decision::Emit { next: empty, .. } = decide(&next, 0, false, &[], 10, None, 300) else {
             panic!()
@@ -345,6 +496,7 @@ mod tests {
             page: 2,
             page_size: 2,
             peak: ts("2026-11-30T10:00:00Z"),
+            seen: SeenKeys::default(),
         };
         let page2 = search(&all, c.from, 2, 2); // [7, 8]
         assert_eq!(
@@ -403,5 +555,202 @@ mod tests {
                 k.number
             );
         }
+    }
+
+    /// `n` orders numbered from 1, one every `step` seconds from `start`.
+    fn history(n: u64, start: i64, step: i64) -> Vec<OrderKey> {
+        (1..=n)
+            .map(|number| OrderKey {
+                modified: Timestamp::from_unix(start + number as i64 * step),
+                number,
+            })
+            .collect()
+    }
+
+    fn numbers(keys: &[OrderKey]) -> Vec<u64> {
+        let mut n: Vec<u64> = keys.iter().map(|k| k.number).collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn re_reading_the_overlap_skips_the_seen_keys() {
+        // 30 orders inside one 300 s window (one every 5 s), page size 4.
+        let mut all = history(30, 1_800_000_000, 5);
+        let (first, cursor, _) = run_counted_pass(
+            &mut all,
+            OrderCursor::start(Timestamp::EPOCH, 4),
+            4,
+            |_, _| {},
+        );
+        assert_eq!(numbers(&first), (1..=30).collect::<Vec<_>>());
+        assert_eq!(cursor.seen.len(), 30, "every key of the window is kept");
+
+        // Nothing changed: the window is searched as before, nothing is emitted.
+        let old_style = OrderCursor {
+            seen: SeenKeys::default(),
+            ..cursor.clone()
+        };
+        let (reread, _, searches_before) = run_counted_pass(&mut all, old_style, 4, |_, _| {});
+        assert_eq!(
+            reread.len(),
+            30,
+            "without seen keys the window is read in full"
+        );
+        let (quiet, again, searches) = run_counted_pass(&mut all, cursor.clone(), 4, |_, _| {});
+        assert!(quiet.is_empty(), "{quiet:?}");
+        assert_eq!(searches, searches_before, "the same searches");
+        assert_eq!(again, cursor, "a quiet pass keeps its position and keys");
+
+        // Three orders change (one at a page boundary of the old order): only they are read.
+        let mut clock = 1_800_000_200;
+        for n in [4u64, 8, 17] {
+            clock += 1;
+            all.iter_mut().find(|k| k.number == n).unwrap().modified = Timestamp::from_unix(clock);
+        }
+        let (changed, after, _) = run_counted_pass(&mut all, again, 4, |_, _| {});
+        assert_eq!(numbers(&changed), [4, 8, 17]);
+        for k in &changed {
+            assert!(after.seen.contains(k));
+        }
+        // Their previous versions are forgotten, the rest kept.
+        assert_eq!(after.seen.len(), 30);
+    }
+
+    #[test]
+    fn a_key_seen_with_another_modified_date_is_read() {
+        let t = |s: &str| ts(&format!("2026-11-30T10:00:{s}Z"));
+        let mut seen = SeenKeys::default();
+        seen.insert_all(&[
+            key("2026-11-30T10:00:10Z", 1),
+            key("2026-11-30T10:00:20Z", 2),
+            key("2026-11-30T10:00:20Z", 3),
+        ]);
+        let c = OrderCursor {
+            from: t("00"),
+            after: None,
+            page: 0,
+            page_size: 10,
+            peak: t("20"),
+            seen,
+        };
+        let page = [
+            // Order 2 committed late with a ModifiedDate older than the one seen.
+            key("2026-11-30T10:00:05Z", 2),
+            key("2026-11-30T10:00:10Z", 1),
+            // An order never seen, in the same second as seen ones.
+            key("2026-11-30T10:00:10Z", 4),
+            key("2026-11-30T10:00:20Z", 3),
+            // Order 1 changed again: a newer ModifiedDate.
+            key("2026-11-30T10:00:30Z", 1),
+            // A fraction of a second later than a seen key is another key.
+            key("2026-11-30T10:00:20.5Z", 3),
+        ];
+        let mut page = page.to_vec();
+        page.sort();
+        let Decision::Emit { take, next, .. } = decide(&c, 0, false, &page, 10, None, 300) else {
+            panic!()
+        };
+        let read: Vec<OrderKey> = take.iter().map(|&i| page[i]).collect();
+        assert_eq!(
+            read,
+            [
+                key("2026-11-30T10:00:05Z", 2),
+                key("2026-11-30T10:00:10Z", 4),
+                key("2026-11-30T10:00:20.5Z", 3),
+                key("2026-11-30T10:00:30Z", 1),
+            ]
+        );
+        // The keys kept are the versions emitted last.
+        assert!(next.seen.contains(&key("2026-11-30T10:00:30Z", 1)));
+        assert!(!next.seen.contains(&key("2026-11-30T10:00:10Z", 1)));
+        assert!(!next.seen.contains(&key("2026-11-30T10:00:20Z", 2)));
+    }
+
+    #[test]
+    fn the_overlap_pass_never_skips_an_order_changed_while_paging() {
+        // All 20 orders sit inside the window; during the second pass, between
+        // pages, orders change: their new versions must all be emitted.
+        let mut all = history(20, 1_800_000_000, 3);
+        let (_, cursor) = run_pass(
+            &mut all,
+            OrderCursor::start(Timestamp::EPOCH, 4),
+            4,
+            |_, _| {},
+        );
+        let mut clock = 1_800_000_100i64;
+        let (emitted, _) = run_pass(&mut all, cursor, 4, |all, call| {
+            for n in [1 + call as u64, 20 - call as u64] {
+                if let Some(k) = all.iter_mut().find(|k| k.number == n) {
+                    clock += 1;
+                    k.modified = Timestamp::from_unix(clock);
+                }
+            }
+        });
+        for k in &all {
+            let changed = k.modified.unix_seconds() > 1_800_000_100;
+            assert_eq!(
+                emitted.contains(k),
+                changed,
+                "order {} (changed: {changed})",
+                k.number
+            );
+        }
+    }
+
+    #[test]
+    fn the_kept_keys_are_bounded_and_the_newest_kept() {
+        let mut seen = SeenKeys::default();
+        let keys = history(MAX_SEEN_KEYS as u64 + 500, 1_800_000_000, 0);
+        seen.insert_all(&keys);
+        seen.prune(Timestamp::EPOCH, MAX_SEEN_KEYS);
+        assert_eq!(seen.len(), MAX_SEEN_KEYS);
+        // All share one ModifiedDate: the highest numbers (the last in the sort) stay.
+        assert!(!seen.contains(&keys[499]));
+        assert!(seen.contains(&keys[500]));
+        seen.prune(Timestamp::from_unix(1_800_000_001), MAX_SEEN_KEYS);
+        assert!(seen.is_empty(), "keys before the window are dropped");
+
+        // Through whole passes: 2,500 orders inside one window.
+        let n = MAX_SEEN_KEYS as u64 + 500;
+        let mut all = history(n, 1_800_000_000, 0);
+        let (first, cursor) = run_pass(
+            &mut all,
+            OrderCursor::start(Timestamp::EPOCH, 100),
+            100,
+            |_, _| {},
+        );
+        assert_eq!(first.len() as u64, n);
+        assert_eq!(cursor.seen.len(), MAX_SEEN_KEYS);
+        // The next pass reads again only what did not fit: the oldest 500.
+        let (again, cursor) = run_pass(&mut all, cursor, 100, |_, _| {});
+        assert_eq!(numbers(&again), (1..=500).collect::<Vec<_>>());
+        assert_eq!(cursor.seen.len(), MAX_SEEN_KEYS);
+    }
+
+    #[test]
+    fn seen_keys_travel_in_the_cursor_and_old_cursors_decode() {
+        let mut c = OrderCursor::start(ts("2026-11-30T09:55:00Z"), 100);
+        c.seen.insert_all(&[
+            key("2026-11-30T10:00:00.25Z", 1002),
+            key("2026-11-30T10:00:00.25Z", 1001),
+            key("2026-11-30T09:58:00Z", 990),
+        ]);
+        let text = switchyard_sdk::cursor::encode(&c);
+        assert!(
+            text.ends_with(
+                r#""seen":{"2026-11-30T09:58:00Z":[990],"2026-11-30T10:00:00.25Z":[1001,1002]}}"#
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            switchyard_sdk::cursor::decode::<OrderCursor>(Some(&text)).unwrap(),
+            Some(c)
+        );
+        let old = r#"{"from":"2026-11-30T09:55:00Z","after":null,"page":0,"page_size":100,"peak":"2026-11-30T10:00:00Z"}"#;
+        let old = switchyard_sdk::cursor::decode::<OrderCursor>(Some(old))
+            .unwrap()
+            .unwrap();
+        assert!(old.seen.is_empty());
     }
 }

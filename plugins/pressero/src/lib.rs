@@ -161,19 +161,24 @@ pub fn fetch_orders(req: &FetchRequest) -> Result<Page> {
             }
             Decision::Emit {
                 take,
-                next,
+                mut next,
                 has_more,
             } => {
+                // Only these are read (Details, items, payments): hits whose exact
+                // key was emitted before are not in `take`.
                 let mut records = Vec::with_capacity(take.len());
                 for i in take {
                     let key = keys[i];
                     match session.order_document(key.number)? {
                         Some(doc) => records.push(raw_record(key, doc)),
                         // Deleted between the search and the read: nothing to import.
-                        None => switchyard_sdk::log::warn!(
-                            "Pressero order {} vanished while paging; skipped",
-                            key.number
-                        ),
+                        None => {
+                            next.seen.remove(&key);
+                            switchyard_sdk::log::warn!(
+                                "Pressero order {} vanished while paging; skipped",
+                                key.number
+                            )
+                        }
                     }
                 }
                 return Ok(Page {

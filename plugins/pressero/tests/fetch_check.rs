@@ -241,19 +241,41 @@ fn fetch_pages_incrementally_reauthenticates_and_rewinds_at_the_end() {
         "rewound by the 300 s overlap"
     );
 
-    // Next run: the overlap is re-read, plus what changed since.
+    // Next run: the overlap is searched again, but 1005, seen there in this very
+    // version, is not read again; what changed since is.
     orders
         .borrow_mut()
         .push((1006, "2026-11-30T13:00:00Z".into()));
+    let details_before = details_reads();
     let p4 = fetch(p3.next_cursor, 10);
     assert_eq!(
         p4.records
             .iter()
             .map(|r| r.external_id.as_str())
             .collect::<Vec<_>>(),
-        ["1005", "1006"]
+        ["1006"]
     );
     assert!(!p4.has_more);
+    assert_eq!(details_reads() - details_before, 1);
+
+    // 1005 changes again (a later ModifiedDate): it is read.
+    orders.borrow_mut()[4].1 = "2026-11-30T13:30:00Z".into();
+    let p5 = fetch(p4.next_cursor, 10);
+    assert_eq!(
+        p5.records
+            .iter()
+            .map(|r| r.external_id.as_str())
+            .collect::<Vec<_>>(),
+        ["1005"]
+    );
+}
+
+/// Details requests sent so far on this thread.
+fn details_reads() -> usize {
+    sent_requests()
+        .iter()
+        .filter(|r| r.url.ends_with("/Details"))
+        .count()
 }
 
 #[test]

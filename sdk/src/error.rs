@@ -4,6 +4,14 @@
 //! decides from its case whether to retry: `rate-limited` and `transient` are
 //! retried later, the rest are reported as they are. So choose the case by what
 //! a retry would do, and write the text for the person who reads the log.
+//!
+//! An answer the provider sent broken is `transient`, not `invalid-input`: half a
+//! document (cut short, or garbled) or an HTML error page where JSON or XML was due
+//! is the provider or the network failing for a moment, and the next attempt may get
+//! it whole. `invalid-input` is for what asking again cannot change: a well-formed
+//! answer whose fields do not fit (say where, e.g. `Items[3].OrderNumber`), a bad
+//! setting, a record that cannot be mapped. [`crate::http::decode_json`] makes this
+//! choice for JSON answers.
 
 use std::fmt::Display;
 
@@ -34,7 +42,8 @@ impl ConnectorError {
     }
 
     /// The input cannot be used; `location` is a field path such as
-    /// `items[2].sku` or a request part such as `cursor`.
+    /// `items[2].sku` or a request part such as `cursor`. Not for an answer that
+    /// arrived broken (that is [`transient`](Self::transient)).
     pub fn invalid_input(message: impl Into<String>, location: impl Into<String>) -> Self {
         ConnectorError::InvalidInput(InvalidInput {
             message: message.into(),
@@ -50,7 +59,8 @@ impl ConnectorError {
         })
     }
 
-    /// A failure that may pass: timeout, 5xx, connection reset.
+    /// A failure that may pass: timeout, 5xx, connection reset, an answer cut short
+    /// or garbled.
     pub fn transient(message: impl Into<String>) -> Self {
         ConnectorError::Transient(message.into())
     }

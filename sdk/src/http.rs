@@ -14,12 +14,20 @@
 //! | 400, 422                    | `invalid-input` at the request                    |
 //! | 408, 5xx                    | `transient`                                       |
 //! | other non-2xx               | `permanent`                                       |
-//! | host `timeout`/`connection` | `transient`                                       |
+//! | host `timeout`/`connection` (a body cut short included) | `transient`           |
 //! | host `unknown-secret`       | `auth` (the connection lacks that secret)         |
 //! | host `denied`, `invalid-request`, `too-large` | `permanent`                     |
+//! | 2xx body that is broken or cut short JSON, or not JSON by its `Content-Type` | `transient`, naming the request and the start of the body |
+//! | 2xx body of well-formed JSON that does not fit the type | `invalid-input` at the request, naming the field path |
+//!
+//! A broken body is the provider (or the network) failing for a moment, like a 5xx: the host
+//! already sent an idempotent request again when the body it got did not parse, and a later
+//! run may get a whole answer. A well-formed answer of the wrong shape will not change by
+//! asking again, so it is `invalid-input`.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::error::Category;
 
 use crate::bindings::switchyard::connector::http as wit;
 use crate::error::{ConnectorError, Result};
@@ -229,15 +237,11 @@ impl Response {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// Decodes the body as JSON; a body that does not fit `T` is `invalid-input`
-    /// located at the request.
+    /// Decodes the body as JSON (see [`decode_json`]): a broken, cut-short or non-JSON body
+    /// is `transient`; well-formed JSON that does not fit `T` is `invalid-input` at
+    /// `response of METHOD url`, naming the field path.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            ConnectorError::invalid_input(
-                format!("the answer is not the expected JSON: {e}"),
-                format!("response of {}", self.request),
-            )
-        })
+        decode_json(&self.request, &self.headers, &self.body)
     }
 
     /// `Ok(self)` for a 2xx status, otherwise the error [`status_error`] maps it to.
@@ -298,6 +302,130 @@ pub fn provider_message(body: &[u8]) -> String {
         cut.push('…');
     }
     cut
+}
+
+/// How much of a broken body an error message quotes: enough to recognise an HTML error page
+/// or where a document stops, short enough for a log line.
+const BODY_START_BYTES: usize = 120;
+
+/// Decodes `body`, the answer to `request` (`METHOD url`, for messages) with `headers`, as
+/// JSON of type `T`, and says by the error case whether asking again may help:
+///
+/// - the body is not JSON — broken or cut short (serde_json's `Syntax` or `Eof` class), or
+///   declared by its `Content-Type` as something else (an HTML error page) — `transient`,
+///   with a message naming the request, the provider's words when the body has some (an HTML
+///   `<title>`), and the first 120 bytes of the body;
+/// - the body is well-formed JSON whose fields do not fit `T` (a field missing or of the wrong
+///   type) — `invalid-input` at `response of {request}`, the message naming the field path
+///   (`Items[3].OrderNumber`).
+///
+/// Use it for any JSON answer a connector decodes itself; [`Response::json`] calls it. The
+/// host redacts secrets from answers before a plugin sees them, so the quoted bytes hold none.
+///
+/// ```
+/// use switchyard_sdk::http::decode_json;
+/// use switchyard_sdk::types::ConnectorError;
+/// let cut = decode_json::<serde_json::Value>("GET http://x/orders/1", &[], br#"{"OrderNumber": 10"#);
+/// assert!(matches!(cut, Err(ConnectorError::Transient(_))));
+/// #[derive(serde::Deserialize, Debug)]
+/// struct Order { #[serde(rename = "OrderNumber")] _n: u64 }
+/// let wrong = decode_json::<Order>("GET http://x/orders/1", &[], br#"{"OrderNumber": "ten"}"#);
+/// assert!(matches!(wrong, Err(ConnectorError::InvalidInput(i)) if i.message.contains("OrderNumber")));
+/// ```
+pub fn decode_json<T: DeserializeOwned>(
+    request: &str,
+    headers: &[Header],
+    body: &[u8],
+) -> Result<T> {
+    // A UTF-8 byte order mark is legal before JSON text (RFC 8259 lets a parser ignore it)
+    // and some servers always send one: it is not a broken answer.
+    let json = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let mut de = serde_json::Deserializer::from_slice(json);
+    // `path` is where in the document decoding stopped; `.` is the document itself.
+    let (error, path) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        // Trailing bytes after the document: what `serde_json::from_slice` refuses too.
+        Ok(value) => match de.end() {
+            Ok(()) => return Ok(value),
+            Err(e) => (e, ".".to_string()),
+        },
+        Err(e) => {
+            let path = e.path().to_string();
+            (e.into_inner(), path)
+        }
+    };
+    let content_type = find_header(headers, "content-type");
+    let declared_other = content_type.is_some_and(|ct| !is_json_media_type(ct));
+    Err(match error.classify() {
+        Category::Data if !declared_other => ConnectorError::invalid_input(
+            format!(
+                "the answer to {request} is JSON of another shape than expected: at `{path}`: {error}"
+            ),
+            format!("response of {request}"),
+        ),
+        // Syntax and Eof: broken or cut short. Io cannot happen on a slice. Data under
+        // another declared type: a page that happened to parse is still not the answer.
+        _ => {
+            let what = match content_type {
+                Some(ct) if declared_other => format!("{ct} instead of JSON"),
+                _ => format!("broken JSON ({error})"),
+            };
+            let words = provider_words(body)
+                .map(|w| format!("; the provider says: {w}"))
+                .unwrap_or_default();
+            ConnectorError::transient(format!(
+                "{request} answered with {what}{words}; the answer begins: {} ({} bytes in all)",
+                body_start(body),
+                body.len()
+            ))
+        }
+    })
+}
+
+/// `application/json`, `text/json` or any `+json` type, parameters ignored.
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
+}
+
+/// What the provider says in a body that is not the expected JSON: the `<title>` of an HTML
+/// page (a gateway or maintenance page names the failure there).
+fn provider_words(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let words = text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!words.is_empty()).then(|| words.chars().take(BODY_START_BYTES).collect())
+}
+
+/// The first [`BODY_START_BYTES`] of `body` as one line of text: invalid UTF-8 replaced,
+/// control characters as spaces, the cut moved back to a character boundary.
+fn body_start(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(nothing)".to_string();
+    }
+    let mut end = body.len().min(BODY_START_BYTES);
+    // Step back over UTF-8 continuation bytes so a character is not split into U+FFFD.
+    while end < body.len() && end > 0 && body[end] & 0b1100_0000 == 0b1000_0000 {
+        end -= 1;
+    }
+    let mut text: String = String::from_utf8_lossy(&body[..end])
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if end < body.len() {
+        text.push('…');
+    }
+    format!("«{text}»")
 }
 
 /// `Retry-After` in milliseconds, when it is a number of seconds (an HTTP date
@@ -530,9 +658,151 @@ mod tests {
         assert_eq!(kind(&e), "not-found");
         assert!(e.message().contains("Order not found"));
         let e = get_json::<Token>("http://127.0.0.1/garbled", &[]).unwrap_err();
-        assert_eq!(kind(&e), "invalid-input");
+        assert_eq!(
+            kind(&e),
+            "transient",
+            "a garbled answer may be whole next time"
+        );
         let e = get_json::<Token>("http://127.0.0.1/unrouted", &[]).unwrap_err();
         assert_eq!(kind(&e), "transient", "unrouted is a connection failure");
+    }
+
+    const DETAILS: &str = r#"{"OrderNumber":1010,"Details":{"Currency":"USD","Items":[{"Sku":"A-1","Quantity":2},{"Sku":"B-2","Quantity":"many"}]}}"#;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Line {
+        #[serde(rename = "Sku")]
+        sku: String,
+        #[serde(rename = "Quantity")]
+        quantity: u32,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Details {
+        #[serde(rename = "Items")]
+        items: Vec<Line>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Order {
+        #[serde(rename = "OrderNumber")]
+        number: u64,
+        #[serde(rename = "Details")]
+        details: Details,
+    }
+
+    fn answer(content_type: &str, body: &[u8]) -> Response {
+        Response {
+            request: "GET http://127.0.0.1/v2/orders/1010/Details".into(),
+            status: 200,
+            headers: vec![Header {
+                name: "Content-Type".into(),
+                value: content_type.into(),
+            }],
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn json_cut_short_or_broken_is_transient_and_quotes_the_start() {
+        let half = &DETAILS.as_bytes()[..DETAILS.len() / 2];
+        let e = answer("application/json", half)
+            .json::<Order>()
+            .unwrap_err();
+        assert_eq!(kind(&e), "transient", "{e:?}");
+        let m = e.message();
+        assert!(
+            m.starts_with("GET http://127.0.0.1/v2/orders/1010/Details answered with broken JSON (EOF while parsing"),
+            "{m}"
+        );
+        assert!(
+            m.contains(&format!("«{}»", String::from_utf8_lossy(half))),
+            "{m}"
+        );
+        assert!(m.contains(&format!("({} bytes in all)", half.len())), "{m}");
+
+        // Syntax errors (not only the end of input) are transient too.
+        let e = answer("application/json", b"{\"OrderNumber\":10}}")
+            .json::<serde_json::Value>()
+            .unwrap_err();
+        assert_eq!(kind(&e), "transient", "trailing characters: {e:?}");
+        let e = answer("application/json", b"{\"OrderNumber\" 10")
+            .json::<serde_json::Value>()
+            .unwrap_err();
+        assert_eq!(kind(&e), "transient", "{e:?}");
+        let e = answer("application/json", b"").json::<Order>().unwrap_err();
+        assert_eq!(kind(&e), "transient", "{e:?}");
+        assert!(e.message().contains("«(nothing)»") || e.message().contains("(nothing)"));
+        // A byte order mark is not a defect.
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), br#"{"a":1}"#].concat();
+        assert!(answer("application/json", &with_bom)
+            .json::<serde_json::Value>()
+            .is_ok());
+    }
+
+    #[test]
+    fn a_page_instead_of_json_is_transient_with_the_providers_words() {
+        let page = b"<!DOCTYPE html><html><head><title>503 Service\n  Unavailable</title></head><body>maintenance</body></html>";
+        let e = answer("text/html; charset=utf-8", page)
+            .json::<Order>()
+            .unwrap_err();
+        assert_eq!(kind(&e), "transient", "{e:?}");
+        let m = e.message();
+        assert!(
+            m.contains("answered with text/html; charset=utf-8 instead of JSON"),
+            "{m}"
+        );
+        assert!(
+            m.contains("the provider says: 503 Service Unavailable"),
+            "{m}"
+        );
+        // Even well-formed JSON is not the answer when the provider declares another type.
+        let e = answer("text/plain", b"\"maintenance\"")
+            .json::<Order>()
+            .unwrap_err();
+        assert_eq!(kind(&e), "transient", "{e:?}");
+    }
+
+    #[test]
+    fn well_formed_json_of_the_wrong_shape_is_invalid_input_naming_the_path() {
+        let e = answer("application/json", DETAILS.as_bytes())
+            .json::<Order>()
+            .unwrap_err();
+        match e {
+            ConnectorError::InvalidInput(i) => {
+                assert_eq!(
+                    i.location,
+                    "response of GET http://127.0.0.1/v2/orders/1010/Details"
+                );
+                assert!(
+                    i.message
+                        .contains("at `Details.Items[1].Quantity`: invalid type: string \"many\""),
+                    "{}",
+                    i.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A missing field is a shape error too, and a body without Content-Type is judged
+        // by its bytes alone.
+        let mut no_type = answer("application/json", br#"{"Details":{"Items":[]}}"#);
+        no_type.headers.clear();
+        let e = no_type.json::<Order>().unwrap_err();
+        assert_eq!(kind(&e), "invalid-input", "{e:?}");
+        assert!(e.message().contains("missing field `OrderNumber`"), "{e:?}");
+    }
+
+    #[test]
+    fn the_quoted_start_is_short_and_cut_between_characters() {
+        let long = format!("{{\"Name\":\"{}", "é".repeat(200));
+        let quoted = body_start(long.as_bytes());
+        assert!(quoted.len() <= BODY_START_BYTES + "«»…".len(), "{quoted}");
+        assert!(quoted.ends_with("é…»"), "{quoted}");
+        assert!(!quoted.contains('\u{FFFD}'), "{quoted}");
+        assert_eq!(body_start(b"a\r\nb\xFF"), "«a  b\u{FFFD}»");
     }
 
     #[test]

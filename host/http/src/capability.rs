@@ -1,5 +1,6 @@
 //! Sending: secret filling, allow-list on every hop, rate and concurrency limits,
-//! retries with back-off, per-attempt time-out, body cap, exchange logging.
+//! retries with back-off (also of 2xx answers whose body is broken), per-attempt time-out,
+//! body cap, exchange logging.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -12,6 +13,7 @@ use base64::Engine;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use crate::body_check::body_defect;
 use crate::error::HttpError;
 use crate::exchange::{Exchange, ExchangeLog};
 use crate::pattern::Scheme;
@@ -220,10 +222,16 @@ struct Hop {
     secret_headers: HashSet<HeaderName>,
 }
 
-/// How a single attempt ended when no response came back.
+/// How a single attempt ended when no whole response came back.
 enum AttemptFailure {
     Timeout,
     Connection(String),
+    /// The status and headers came, then the connection broke before the body was complete.
+    BodyCut {
+        received: u64,
+        announced: Option<u64>,
+        why: String,
+    },
     TooLarge,
 }
 
@@ -231,6 +239,27 @@ enum AttemptFailure {
 struct SendState {
     attempts: u32,
     backoff: backon::ExponentialBackoff,
+    /// 2xx answers sent again because their body was broken.
+    malformed_retries: u32,
+    /// Why the body of the answer returned last is broken; `None` when it looked whole.
+    malformed_body: Option<String>,
+}
+
+impl SendState {
+    fn new(retry: &crate::policy::RetryPolicy) -> Self {
+        SendState {
+            attempts: 0,
+            backoff: ExponentialBuilder::default()
+                .with_min_delay(retry.base_delay)
+                .with_max_delay(retry.max_delay)
+                .with_factor(2.0)
+                .with_jitter()
+                .without_max_times()
+                .build(),
+            malformed_retries: 0,
+            malformed_body: None,
+        }
+    }
 }
 
 /// What the log needs beyond the result.
@@ -269,8 +298,10 @@ impl HttpCapability {
 
     /// Sends `req` under `policy` and records one [`Exchange`] in `log`.
     ///
-    /// A 429 or 5xx is returned as a response once retries are used up; errors and
-    /// the log are redacted.
+    /// A 429 or 5xx is returned as a response once retries are used up, and so is a 2xx
+    /// whose body is broken (declared JSON or XML that does not parse, or HTML to a request
+    /// that accepts only JSON or XML): the exchange then names the defect. Errors and the
+    /// log are redacted.
     pub async fn send(
         &self,
         policy: &ConnectionPolicy,
@@ -286,26 +317,31 @@ impl HttpCapability {
             ..LogDraft::default()
         };
 
+        let mut state = SendState::new(&policy.retry);
         let result = match self.prepare(policy, req, &mut redactor) {
             Ok(hop) => {
                 draft.url = logged_text(&redactor, hop.url.as_str());
                 draft.request_headers = logged_headers(&hop.headers, &redactor);
                 draft.request_body_excerpt = hop.body.as_deref().map(|b| excerpt(b, &redactor));
-                self.follow(policy, hop, &redactor, &mut draft).await
+                self.follow(policy, hop, &redactor, &mut draft, &mut state)
+                    .await
             }
-            Err(e) => Err((e, 0)),
+            Err(e) => Err(e),
         };
 
-        let (result, attempts) = match result {
-            Ok((res, attempts)) => (Ok(res), attempts),
-            Err((e, attempts)) => (Err(e.map_message(|m| redactor.redact(m))), attempts),
-        };
+        let result = result.map_err(|e| e.map_message(|m| redactor.redact(m)));
         let exchange = Exchange {
             method,
             url: draft.url,
             final_url: draft.final_url,
             status: result.as_ref().ok().map(|r| r.status),
-            attempts,
+            attempts: state.attempts,
+            malformed_body: result
+                .as_ref()
+                .ok()
+                .and(state.malformed_body.as_deref())
+                .map(|why| logged_text(&redactor, why)),
+            malformed_retries: state.malformed_retries,
             duration_ms: started.elapsed().as_millis().try_into().unwrap_or(u64::MAX),
             request_headers: draft.request_headers,
             request_body_excerpt: draft.request_body_excerpt,
@@ -394,52 +430,34 @@ impl HttpCapability {
         })
     }
 
-    /// Sends `hop`, following redirects while they stay on the allow-list.
-    /// Returns the response and the attempts made, or the error and the attempts made.
+    /// Sends `hop`, following redirects while they stay on the allow-list; `state` counts
+    /// the attempts of every hop.
     async fn follow(
         &self,
         policy: &ConnectionPolicy,
         mut hop: Hop,
         redactor: &Redactor,
         draft: &mut LogDraft,
-    ) -> Result<(OutboundResponse, u32), (HttpError, u32)> {
-        let retry = policy.retry;
-        let mut state = SendState {
-            attempts: 0,
-            backoff: ExponentialBuilder::default()
-                .with_min_delay(retry.base_delay)
-                .with_max_delay(retry.max_delay)
-                .with_factor(2.0)
-                .with_jitter()
-                .without_max_times()
-                .build(),
-        };
+        state: &mut SendState,
+    ) -> Result<OutboundResponse, HttpError> {
         let explicit_idempotent = hop.idempotent;
         let mut redirects = 0;
         loop {
-            let response = self
-                .send_with_retries(policy, &hop, &mut state)
-                .await
-                .map_err(|e| (e, state.attempts))?;
+            let response = self.send_with_retries(policy, &hop, state).await?;
             let location = response.header("location").map(str::to_string);
             let (true, Some(location)) = (is_redirect(response.status), location) else {
-                return Ok((response, state.attempts));
+                return Ok(response);
             };
             if redirects >= self.inner.defaults.max_redirects {
-                return Ok((response, state.attempts));
+                return Ok(response);
             }
-            let next = hop.url.join(&location).map_err(|e| {
-                (
-                    HttpError::Denied(format!("redirect to an invalid location: {e}")),
-                    state.attempts,
-                )
-            })?;
-            policy.check_destination(&next).map_err(|e| {
-                let e = match e {
-                    denied @ HttpError::Denied(_) => denied,
-                    other => HttpError::Denied(format!("redirect refused: {}", other.message())),
-                };
-                (e, state.attempts)
+            let next = hop
+                .url
+                .join(&location)
+                .map_err(|e| HttpError::Denied(format!("redirect to an invalid location: {e}")))?;
+            policy.check_destination(&next).map_err(|e| match e {
+                denied @ HttpError::Denied(_) => denied,
+                other => HttpError::Denied(format!("redirect refused: {}", other.message())),
             })?;
 
             let became_get = match response.status {
@@ -472,8 +490,10 @@ impl HttpCapability {
         }
     }
 
-    /// Sends one hop, again after 429/5xx/time-out/connection failures while it is
-    /// idempotent and attempts remain.
+    /// Sends one hop, again after 429/5xx/time-out/connection failures, and after a 2xx
+    /// whose body is broken (see [`body_defect`]), while it is idempotent and attempts remain.
+    /// The last answer is returned as it is, a broken body included, with the defect in
+    /// `state`.
     async fn send_with_retries(
         &self,
         policy: &ConnectionPolicy,
@@ -485,6 +505,7 @@ impl HttpCapability {
             .max_body_bytes
             .unwrap_or(self.inner.defaults.max_body_bytes);
         let max_delay = policy.retry.max_delay;
+        let accept = joined_values(&hop.headers, header::ACCEPT);
         loop {
             state.attempts += 1;
             let outcome = self.attempt(policy, hop, timeout, max_body).await;
@@ -494,10 +515,24 @@ impl HttpCapability {
                 Ok(res) if may_retry && is_retryable_status(res.status) => {
                     retry_after(&res, SystemTime::now()).map_or(backoff, |d| d.min(max_delay))
                 }
-                Ok(res) => return Ok(res),
-                Err(AttemptFailure::Timeout | AttemptFailure::Connection(_)) if may_retry => {
+                Ok(res) => {
+                    // Judged for every 2xx, retried or not, so that the log says it either way.
+                    state.malformed_body = (hop.method != Method::Head
+                        && (200..300).contains(&res.status))
+                    .then(|| body_defect(res.header("content-type"), accept.as_deref(), &res.body))
+                    .flatten();
+                    if !(may_retry && state.malformed_body.is_some()) {
+                        return Ok(res);
+                    }
+                    // Half a document is the provider failing for a moment: wait like for a 5xx.
+                    state.malformed_retries += 1;
                     backoff
                 }
+                Err(
+                    AttemptFailure::Timeout
+                    | AttemptFailure::Connection(_)
+                    | AttemptFailure::BodyCut { .. },
+                ) if may_retry => backoff,
                 Err(failure) => {
                     return Err(failure_error(
                         failure,
@@ -544,6 +579,7 @@ impl HttpCapability {
             }
             let mut response = builder.send().await.map_err(attempt_failure)?;
             let status = response.status().as_u16();
+            let announced = response.content_length();
             let headers = response
                 .headers()
                 .iter()
@@ -560,7 +596,17 @@ impl HttpCapability {
                 return Err(AttemptFailure::TooLarge);
             }
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(attempt_failure)? {
+            // Read errors after the headers mean the body was cut short: said as such, since
+            // "could not reach" would send whoever reads the log to check the network.
+            let cut = |e: reqwest::Error, received: usize| match attempt_failure(e) {
+                AttemptFailure::Connection(why) => AttemptFailure::BodyCut {
+                    received: received as u64,
+                    announced,
+                    why,
+                },
+                other => other,
+            };
+            while let Some(chunk) = response.chunk().await.map_err(|e| cut(e, body.len()))? {
                 if body.len() as u64 + chunk.len() as u64 > max_body {
                     return Err(AttemptFailure::TooLarge);
                 }
@@ -608,6 +654,17 @@ fn failure_error(
         AttemptFailure::Connection(why) => {
             HttpError::Connection(format!("could not reach {host}:{port}: {why} ({tries})"))
         }
+        AttemptFailure::BodyCut {
+            received,
+            announced,
+            why,
+        } => {
+            let of = announced.map_or(String::new(), |n| format!(" of {n}"));
+            HttpError::Connection(format!(
+                "the answer from {host}:{port} was cut short: the connection broke after \
+                 {received}{of} body bytes: {why} ({tries})"
+            ))
+        }
         AttemptFailure::TooLarge => HttpError::TooLarge(format!(
             "the response body from {host}:{port} exceeds the cap of {max_body} bytes"
         )),
@@ -651,6 +708,16 @@ fn retry_after(res: &OutboundResponse, now: SystemTime) -> Option<Duration> {
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Every value of header `name`, joined with `,` as HTTP allows; `None` when absent.
+fn joined_values(headers: &HeaderMap, name: HeaderName) -> Option<String> {
+    let values: Vec<String> = headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    (!values.is_empty()).then(|| values.join(","))
 }
 
 fn logged_headers(headers: &HeaderMap, redactor: &Redactor) -> Vec<(String, String)> {

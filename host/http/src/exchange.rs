@@ -15,6 +15,13 @@ pub struct Exchange {
     pub status: Option<u16>,
     /// HTTP requests sent in all (retries and redirect hops included).
     pub attempts: u32,
+    /// Why the body returned to the plugin is broken, when it is: a 2xx whose declared
+    /// JSON or XML does not parse, or an HTML page to a request that accepted only JSON or
+    /// XML. It is returned as it is once retries are used up (or when the request may not
+    /// be sent again), and the plugin reports it.
+    pub malformed_body: Option<String>,
+    /// 2xx answers sent again because their body was broken (counted in `attempts` too).
+    pub malformed_retries: u32,
     /// Wall time of the whole call, waits included.
     pub duration_ms: u64,
     /// The request headers as sent; credentials always `***`.

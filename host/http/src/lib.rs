@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod body_check;
 mod capability;
 mod credential_fields;
 mod error;

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use base64::Engine;
+use futures_util::StreamExt;
 use switchyard_http::*;
 
 /// What a test server saw of one request.
@@ -722,4 +723,253 @@ async fn set_cookie_in_responses_is_masked_in_the_log() {
         .response_headers
         .contains(&("set-cookie".to_string(), "***".to_string())));
     assert!(!every_logged_string(&exchange).contains("abc123"));
+}
+
+const ORDER_JSON: &str = r#"{"OrderNumber":1010,"Details":{"Currency":"USD","OrderTotal":19.99}}"#;
+
+fn json_answer(body: &str) -> Response {
+    (
+        [("content-type", "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The first half of `body`: what a provider cutting its answer short sends.
+fn half(body: &str) -> String {
+    body[..body.len() / 2].to_string()
+}
+
+fn retrying_policy(addr: SocketAddr, max_attempts: u32) -> ConnectionPolicy {
+    ConnectionPolicy::builder()
+        .allow_host(format!("127.0.0.1:{}", addr.port()))
+        .retry(fast_retries(max_attempts))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn half_a_json_body_is_retried_like_a_5xx() {
+    let (addr, arrivals) = server(|n, _| {
+        if n < 3 {
+            json_answer(&half(ORDER_JSON))
+        } else {
+            json_answer(ORDER_JSON)
+        }
+    })
+    .await;
+    let log = ExchangeRecorder::default();
+    let res = http()
+        .send(
+            &retrying_policy(addr, 3),
+            OutboundRequest::get(format!("http://{addr}/v2/orders/1010/Details")),
+            &log,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        res.body,
+        ORDER_JSON.as_bytes(),
+        "the plugin gets the whole one"
+    );
+    assert_eq!(arrivals.count(), 3);
+    let exchange = log.only();
+    assert_eq!(exchange.attempts, 3);
+    assert_eq!(exchange.malformed_retries, 2);
+    assert_eq!(exchange.malformed_body, None, "the body returned is whole");
+}
+
+#[tokio::test]
+async fn a_body_malformed_on_every_attempt_is_returned_as_it_is() {
+    let (addr, arrivals) = server(|_, _| json_answer(&half(ORDER_JSON))).await;
+    let log = ExchangeRecorder::default();
+    let res = http()
+        .send(
+            &retrying_policy(addr, 3),
+            OutboundRequest::get(format!("http://{addr}/v2/orders/1010/Details")),
+            &log,
+        )
+        .await
+        .expect("a malformed body is an answer, not an error");
+    assert_eq!(
+        (res.status, res.body.as_slice()),
+        (200, half(ORDER_JSON).as_bytes())
+    );
+    assert_eq!(arrivals.count(), 3);
+    let exchange = log.only();
+    assert_eq!(exchange.attempts, 3);
+    assert_eq!(exchange.malformed_retries, 2);
+    assert_eq!(exchange.error, None);
+    let why = exchange.malformed_body.expect("the log names the defect");
+    assert!(
+        why.contains("declared application/json but is not JSON: EOF while parsing"),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_answer_to_a_post_is_not_sent_again() {
+    let (addr, arrivals) = server(|_, _| json_answer(&half(ORDER_JSON))).await;
+    let log = ExchangeRecorder::default();
+    let mut post = OutboundRequest::new(Method::Post, format!("http://{addr}/v2/orders"));
+    post.body = Some(ORDER_JSON.as_bytes().to_vec());
+    let res = http()
+        .send(&retrying_policy(addr, 3), post, &log)
+        .await
+        .unwrap();
+    assert_eq!(res.body, half(ORDER_JSON).as_bytes());
+    assert_eq!(arrivals.count(), 1, "a POST may have created something");
+    let exchange = log.only();
+    assert_eq!((exchange.attempts, exchange.malformed_retries), (1, 0));
+    assert!(
+        exchange.malformed_body.is_some(),
+        "the log still says the body was broken"
+    );
+
+    // Marked idempotent by the plugin (a SOAP read is a POST), it is sent again.
+    let mut read = OutboundRequest::new(Method::Post, format!("http://{addr}/soap"));
+    read.idempotent = Some(true);
+    http()
+        .send(&retrying_policy(addr, 3), read, &DiscardExchanges)
+        .await
+        .unwrap();
+    assert_eq!(arrivals.count(), 4);
+}
+
+const SOAP_ANSWER: &str = r#"<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><ns1:get_order_statusResponse xmlns:ns1="urn:presswise:order2"><result><status><code>0</code></status></result></ns1:get_order_statusResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
+
+#[tokio::test]
+async fn xml_cut_in_half_is_retried() {
+    let (addr, arrivals) = server(|n, _| {
+        let body = if n == 1 {
+            half(SOAP_ANSWER)
+        } else {
+            SOAP_ANSWER.to_string()
+        };
+        ([("content-type", "text/xml; charset=utf-8")], body).into_response()
+    })
+    .await;
+    let log = ExchangeRecorder::default();
+    let mut req = OutboundRequest::new(Method::Post, format!("http://{addr}/wsdl-order2.php"));
+    req.idempotent = Some(true);
+    let res = http()
+        .send(&retrying_policy(addr, 3), req, &log)
+        .await
+        .unwrap();
+    assert_eq!(res.body, SOAP_ANSWER.as_bytes());
+    assert_eq!(arrivals.count(), 2);
+    let exchange = log.only();
+    assert_eq!((exchange.attempts, exchange.malformed_retries), (2, 1));
+    assert_eq!(exchange.malformed_body, None);
+}
+
+#[tokio::test]
+async fn an_html_page_to_a_json_only_request_is_retried() {
+    let (addr, arrivals) = server(|n, _| {
+        if n == 1 {
+            (
+                [("content-type", "text/html")],
+                "<html><title>Service temporarily unavailable</title></html>",
+            )
+                .into_response()
+        } else {
+            json_answer(ORDER_JSON)
+        }
+    })
+    .await;
+    let policy = retrying_policy(addr, 3);
+    let mut req = OutboundRequest::get(format!("http://{addr}/v2/orders/1010/Details"));
+    req.headers
+        .push(("Accept".into(), "application/json".into()));
+    let res = http().send(&policy, req, &DiscardExchanges).await.unwrap();
+    assert_eq!(res.body, ORDER_JSON.as_bytes());
+    assert_eq!(arrivals.count(), 2);
+
+    // A request that accepts anything gets the page: it may be what was asked for.
+    let res = http()
+        .send(
+            &policy,
+            OutboundRequest::get(format!("http://{addr}/page")),
+            &DiscardExchanges,
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.body, ORDER_JSON.as_bytes());
+    assert_eq!(arrivals.count(), 3, "no retry without an Accept");
+}
+
+/// A server that announces the whole body, sends half of it and breaks the connection, for
+/// the first `cut` requests; then it answers whole.
+async fn cutting_server(cut: usize) -> (SocketAddr, Arrivals) {
+    server(move |n, _| {
+        let whole = Bytes::from(ORDER_JSON);
+        if n > cut {
+            return json_answer(ORDER_JSON);
+        }
+        let first = whole.slice(..whole.len() / 2);
+        // The pause lets hyper flush the headers and the first half before the failure tears
+        // the connection down (as the simulators' `truncated_rate` does).
+        let chunks = futures_util::stream::iter([Some(first), None]).then(|chunk| async move {
+            match chunk {
+                Some(bytes) => Ok::<_, std::io::Error>(bytes),
+                None => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "cut",
+                    ))
+                }
+            }
+        });
+        (
+            [
+                ("content-type", "application/json".to_string()),
+                ("content-length", whole.len().to_string()),
+            ],
+            Body::from_stream(chunks),
+        )
+            .into_response()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_body_cut_by_a_broken_connection_is_retried() {
+    let (addr, arrivals) = cutting_server(1).await;
+    let log = ExchangeRecorder::default();
+    let res = http()
+        .send(
+            &retrying_policy(addr, 3),
+            OutboundRequest::get(format!("http://{addr}/v2/orders/1010/Details")),
+            &log,
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.body, ORDER_JSON.as_bytes());
+    assert_eq!(arrivals.count(), 2);
+    assert_eq!(log.only().attempts, 2);
+}
+
+#[tokio::test]
+async fn a_body_cut_on_every_attempt_fails_saying_so() {
+    let (addr, arrivals) = cutting_server(usize::MAX).await;
+    let log = ExchangeRecorder::default();
+    let err = http()
+        .send(
+            &retrying_policy(addr, 2),
+            OutboundRequest::get(format!("http://{addr}/v2/orders/1010/Details")),
+            &log,
+        )
+        .await
+        .unwrap_err();
+    let whole = ORDER_JSON.len();
+    assert!(
+        matches!(&err, HttpError::Connection(m)
+            if m.contains("was cut short") && m.contains(&format!("of {whole} body bytes")) && m.contains("2 attempts")),
+        "{err:?}"
+    );
+    assert_eq!(arrivals.count(), 2);
+    let exchange = log.only();
+    assert_eq!(exchange.attempts, 2);
+    assert!(exchange.error.unwrap().contains("cut short"));
 }

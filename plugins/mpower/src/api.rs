@@ -204,9 +204,8 @@ impl Client {
             .header("Accept", "application/json")
     }
 
-    /// Sends `req` and decodes a 2xx JSON answer; a non-2xx is [`CallError::Api`],
-    /// a 2xx whose body is not JSON is `transient` (a malformed answer).
-    fn send(&self, req: Request) -> std::result::Result<Value, CallError> {
+    /// Sends `req` and answers the 2xx response; a non-2xx is [`CallError::Api`].
+    fn send_ok(&self, req: Request) -> std::result::Result<Response, CallError> {
         let what = req.describe();
         let resp = req.send()?;
         if !resp.is_success() {
@@ -217,11 +216,14 @@ impl Client {
                 error,
             });
         }
-        serde_json::from_slice::<Value>(&resp.body).map_err(|e| {
-            CallError::Other(ConnectorError::transient(format!(
-                "M-Power answered {what} with a malformed body (not JSON: {e})"
-            )))
-        })
+        Ok(resp)
+    }
+
+    /// Sends `req` and decodes a 2xx JSON answer; a non-2xx is [`CallError::Api`].
+    /// The body is decoded by the SDK, which tells a broken or cut-short body
+    /// (`transient`: the host already tried again) from one of the wrong shape.
+    fn send(&self, req: Request) -> std::result::Result<Value, CallError> {
+        Ok(self.send_ok(req)?.json::<Value>()?)
     }
 
     /// `GET path` (path starts with `/`, query included).
@@ -238,15 +240,12 @@ impl Client {
         }
     }
 
-    /// `GET path` as a list page.
+    /// `GET path` as a list page: a broken body is `transient`, a whole one
+    /// without a `data` list is `invalid-input` naming the field (retrying
+    /// would get the same answer).
     pub fn list(&self, path: &str) -> Result<ListPage> {
-        let v = self.get(path)?;
-        serde_json::from_value::<ListPage>(v).map_err(|e| {
-            ConnectorError::transient(format!(
-                "M-Power answered GET {}{path} with a malformed list ({e})",
-                self.base
-            ))
-        })
+        self.send_ok(self.request(Method::Get, path))?
+            .json::<ListPage>()
     }
 
     /// `POST path` with a JSON body; `idempotency_key` sets `Idempotency-Key`
@@ -342,11 +341,29 @@ mod tests {
             .route(Method::Get, "http://127.0.0.1/api/v1/ping", |_| {
                 FakeResponse::json(200, "{\"status\":")
             })
+            .route(Method::Get, "http://127.0.0.1/api/v1/companies", |_| {
+                FakeResponse::json(200, r#"{"data":[{"id":1}],"page":"one"}"#)
+            })
             .install();
         let c = Client::new("http://127.0.0.1/api/v1");
         let e = c.get("/ping").unwrap_err().into_error();
         assert!(matches!(e, ConnectorError::Transient(_)), "{e:?}");
         assert!(e.message().contains("GET http://127.0.0.1/api/v1/ping"));
+        assert!(e.message().contains("broken JSON"), "{e:?}");
+        let e = c.list("/ping").unwrap_err();
+        assert!(matches!(e, ConnectorError::Transient(_)), "{e:?}");
+
+        // Whole JSON that is not a list page: asking again will not change it.
+        match c.list("/companies").unwrap_err() {
+            ConnectorError::InvalidInput(i) => {
+                assert!(i.message.contains("at `page`"), "{}", i.message);
+                assert_eq!(
+                    i.location,
+                    "response of GET http://127.0.0.1/api/v1/companies"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -283,7 +283,7 @@ fn provider_faults_map_to_what_a_retry_would_do() {
     .unwrap();
     let e = Mpower::fetch(req()).unwrap_err();
     assert_eq!(kind(&e), "transient", "{e:?}");
-    assert!(e.message().contains("malformed"), "{e:?}");
+    assert!(e.message().contains("broken JSON"), "{e:?}");
     assert!(e.message().contains("GET http://"), "{e:?}");
     assert!(!e.message().contains(sim.api_key()));
 

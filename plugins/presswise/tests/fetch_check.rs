@@ -280,3 +280,51 @@ fn products_and_categories_page_through_the_whole_catalogue() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Presswise is SOAP: every call is a POST, so only the plugin's `idempotent` mark lets the
+/// host send a read again when its answer comes back cut short or garbled.
+#[test]
+fn broken_answers_to_reads_are_transient_and_reads_may_be_sent_again() {
+    use switchyard_plugin_presswise::api::Client;
+    use switchyard_sim::FaultConfig;
+
+    let sim = Sim::small();
+    sim.host().install();
+    let client = Client::from_config().unwrap();
+    let faults = [
+        FaultConfig {
+            malformed_rate: 1.0,
+            ..FaultConfig::default()
+        },
+        FaultConfig {
+            truncated_rate: 1.0,
+            ..FaultConfig::default()
+        },
+    ];
+    for fault in faults {
+        sim.set_faults(fault.clone()).unwrap();
+        let results = [
+            ("get_order_status", client.get_order_status(1).map(|_| ())),
+            ("find_orders", client.find_orders("WEB-1").map(|_| ())),
+            ("get_products", client.get_products(1, 5).map(|_| ())),
+            ("get_categories", client.get_categories(1, 5).map(|_| ())),
+        ];
+        for (operation, result) in results {
+            let e = result.unwrap_err();
+            assert_eq!(kind(&e), "transient", "{operation} under {fault:?}: {e:?}");
+            assert!(e.message().contains(operation), "{e:?}");
+        }
+    }
+    let sent = sent_requests();
+    assert_eq!(sent.len(), 8);
+    for req in &sent {
+        assert_eq!(
+            req.idempotent,
+            Some(true),
+            "a read the host may resend: {}",
+            req.placeholder_body
+        );
+    }
+    sim.set_faults(FaultConfig::default()).unwrap();
+    assert!(client.get_products(1, 5).is_ok());
+}

@@ -72,9 +72,16 @@ impl ExchangeLog for ActivityBuffer {
         let level = match (ex.status, &ex.error) {
             (_, Some(_)) => Level::Error,
             (Some(s), _) if s >= 400 => Level::Warn,
+            _ if ex.malformed_body.is_some() => Level::Warn,
             _ => Level::Info,
         };
         let message = match (ex.status, &ex.error) {
+            (Some(s), _) if ex.malformed_body.is_some() => format!(
+                "{} {} → {s}, but the body is broken: {}",
+                ex.method.as_str(),
+                ex.url,
+                ex.malformed_body.as_deref().unwrap_or_default()
+            ),
             (Some(s), _) => format!("{} {} → {s}", ex.method.as_str(), ex.url),
             (None, Some(e)) => format!("{} {} failed: {e}", ex.method.as_str(), ex.url),
             (None, None) => format!("{} {}", ex.method.as_str(), ex.url),
@@ -89,6 +96,8 @@ impl ExchangeLog for ActivityBuffer {
             "request_body": ex.request_body_excerpt,
             "response_body": ex.response_body_excerpt,
             "error": ex.error,
+            "malformed_body": ex.malformed_body,
+            "malformed_retries": ex.malformed_retries,
         });
         self.push(level, "http", message, Some(detail));
     }

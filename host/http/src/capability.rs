@@ -238,6 +238,8 @@ enum AttemptFailure {
 /// Shared by all attempts of one `send`.
 struct SendState {
     attempts: u32,
+    /// Answers of 429 waited out; they do not count against `max_attempts`.
+    throttled: u32,
     backoff: backon::ExponentialBackoff,
     /// 2xx answers sent again because their body was broken.
     malformed_retries: u32,
@@ -249,6 +251,7 @@ impl SendState {
     fn new(retry: &crate::policy::RetryPolicy) -> Self {
         SendState {
             attempts: 0,
+            throttled: 0,
             backoff: ExponentialBuilder::default()
                 .with_min_delay(retry.base_delay)
                 .with_max_delay(retry.max_delay)
@@ -509,9 +512,16 @@ impl HttpCapability {
         loop {
             state.attempts += 1;
             let outcome = self.attempt(policy, hop, timeout, max_body).await;
-            let may_retry = hop.idempotent && state.attempts < policy.retry.max_attempts;
+            let may_retry = hop.idempotent
+                && state.attempts.saturating_sub(state.throttled) < policy.retry.max_attempts;
             let backoff = state.backoff.next().unwrap_or(max_delay).min(max_delay);
             let delay = match outcome {
+                // The provider did not take the request: waiting it out is safe for any
+                // method, and a burst of 429s must not use up the attempts meant for errors.
+                Ok(res) if res.status == 429 && state.throttled < policy.retry.max_throttled => {
+                    state.throttled += 1;
+                    retry_after(&res, SystemTime::now()).map_or(backoff, |d| d.min(max_delay))
+                }
                 Ok(res) if may_retry && is_retryable_status(res.status) => {
                     retry_after(&res, SystemTime::now()).map_or(backoff, |d| d.min(max_delay))
                 }

@@ -26,8 +26,13 @@ pub struct RateLimit {
 /// When and how often an idempotent request is sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Total sends of one request including the first (1 = no retries).
+    /// Total sends of one request including the first (1 = no retries), not counting
+    /// those answered 429.
     pub max_attempts: u32,
+    /// How many 429 answers to one request are waited out (their `Retry-After` honoured)
+    /// before the 429 is handed to the plugin. Any request, idempotent or not: a 429 says
+    /// the provider did not take it.
+    pub max_throttled: u32,
     /// The first back-off delay; each next one doubles, with jitter.
     pub base_delay: Duration,
     /// No wait is longer, `Retry-After` included.
@@ -37,7 +42,8 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 3,
+            max_attempts: 4,
+            max_throttled: 6,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(30),
         }

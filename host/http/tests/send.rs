@@ -119,6 +119,7 @@ fn http() -> HttpCapability {
 fn fast_retries(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {
         max_attempts,
+        max_throttled: 0,
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_secs(5),
     }
@@ -473,6 +474,81 @@ async fn retry_after_is_honoured() {
         gap >= Duration::from_secs(1),
         "second request after {gap:?}"
     );
+}
+
+#[tokio::test]
+async fn a_burst_of_429_is_waited_out_even_for_a_post_without_using_the_attempts() {
+    // Three 429s, then one 503, then success: a burst longer than the attempts for errors.
+    let (addr, arrivals) = server(|n, _| match n {
+        1..=3 => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")]).into_response(),
+        4 => status(503),
+        _ => "ok".into_response(),
+    })
+    .await;
+    let policy = ConnectionPolicy::builder()
+        .allow_host(format!("127.0.0.1:{}", addr.port()))
+        .retry(RetryPolicy {
+            max_throttled: 3,
+            ..fast_retries(2)
+        })
+        .build()
+        .unwrap();
+    let url = format!("http://{addr}/");
+    let res = http()
+        .send(&policy, OutboundRequest::get(&url), &DiscardExchanges)
+        .await
+        .unwrap();
+    assert_eq!(res.status, 200);
+    assert_eq!(arrivals.count(), 5, "3 throttled + 2 attempts");
+
+    // A POST that is throttled was not taken: sent again; a 503 to it is not.
+    let (addr, arrivals) = server(|n, _| match n {
+        1 => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")]).into_response(),
+        _ => status(503),
+    })
+    .await;
+    let policy = ConnectionPolicy::builder()
+        .allow_host(format!("127.0.0.1:{}", addr.port()))
+        .retry(RetryPolicy {
+            max_throttled: 3,
+            ..fast_retries(3)
+        })
+        .build()
+        .unwrap();
+    let res = http()
+        .send(
+            &policy,
+            OutboundRequest::new(Method::Post, format!("http://{addr}/")),
+            &DiscardExchanges,
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status, 503);
+    assert_eq!(arrivals.count(), 2, "the 429 waited out, the 503 not retried");
+
+    // Past max_throttled the 429 is the answer.
+    let (addr, arrivals) = server(|_, _| {
+        (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")]).into_response()
+    })
+    .await;
+    let policy = ConnectionPolicy::builder()
+        .allow_host(format!("127.0.0.1:{}", addr.port()))
+        .retry(RetryPolicy {
+            max_throttled: 2,
+            ..fast_retries(1)
+        })
+        .build()
+        .unwrap();
+    let res = http()
+        .send(
+            &policy,
+            OutboundRequest::get(format!("http://{addr}/")),
+            &DiscardExchanges,
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status, 429);
+    assert_eq!(arrivals.count(), 3);
 }
 
 #[tokio::test]

@@ -356,6 +356,41 @@ async fn details_items_and_payments_agree() {
 }
 
 #[tokio::test]
+async fn settled_orders_are_not_modified_in_the_future() {
+    use switchyard_sim::clock::{now_millis, parse_timestamp};
+    let now = now_millis();
+    // The newest of 500 orders placed about now: some are modified days later.
+    let sim = spawn_pressero(PresseroConfig {
+        orders: 500,
+        base_time: now - 500 * 240_000,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let modified = |n: u64| {
+        parse_timestamp(
+            sim.order_details_json(n).unwrap()["ModifiedDate"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let late = sim
+        .order_numbers()
+        .into_iter()
+        .filter(|&n| modified(n) > now)
+        .count();
+    assert!(late > 0);
+    assert_eq!(sim.settle_future_changes(now), late);
+    assert!(sim.order_numbers().into_iter().all(|n| modified(n) <= now));
+    assert_eq!(sim.settle_future_changes(now), 0);
+    // A change is dated now again, not after the latest future one.
+    let stamp = sim.touch_order(1001).unwrap().timestamp_millis();
+    assert!(stamp - now < 60_000, "{}", stamp - now);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn touch_moves_an_order_to_the_end() {
     let sim = start(200).await;
     let token = login(&sim).await;

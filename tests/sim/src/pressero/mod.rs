@@ -1123,6 +1123,31 @@ impl PresseroSim {
         self.mutate(|d| d.add_orders(count))
     }
 
+    /// Re-dates every order modified after `now` to when it was placed (its items too), as
+    /// if those later changes had not happened yet; returns how many. Generated orders are
+    /// modified up to ten days after they are placed, so when the newest are placed about
+    /// now some carry a `ModifiedDate` in the future, which a client re-reads on every pass.
+    pub fn settle_future_changes(&self, now: Millis) -> usize {
+        self.mutate(|d| {
+            let late: Vec<(u64, Millis)> = d
+                .orders
+                .iter()
+                .filter(|o| o.modified > now)
+                .map(|o| (o.number, o.order_date.min(now)))
+                .collect();
+            for &(number, placed) in &late {
+                if let Some(o) = d.order_mut(number) {
+                    for item in &mut o.items {
+                        item.status_modified = item.status_modified.min(placed);
+                    }
+                }
+                d.set_modified(number, placed);
+            }
+            d.latest = d.by_modified.last().map_or(d.base_time, |&(m, _)| m);
+            late.len()
+        })
+    }
+
     /// Places an order for a chosen buyer, address and products (see [`PlacedOrder`]):
     /// paid, items approved, dated now; returns its number.
     pub fn place_order(&self, spec: &PlacedOrder) -> u64 {

@@ -145,6 +145,7 @@ fn assert_storage_fault(out: &Output, database: &Path, cause: &[&str]) {
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "one error line: {stderr}");
     let line = errors[0];
+    eprintln!("the faulted run said: {line}");
     assert_eq!(
         stderr.lines().rfind(|l| !l.trim().is_empty()),
         Some(line),

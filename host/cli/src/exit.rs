@@ -7,9 +7,7 @@ use switchyard_store::StoreError;
 
 /// The command could not do its job (any error that is not one of the below).
 pub(crate) const COULD_NOT_RUN: u8 = 1;
-/// The command line was wrong. clap exits with this code itself, before anything runs.
-#[allow(dead_code)]
-pub(crate) const USAGE: u8 = 2;
+// 2: the command line was wrong; clap exits with it itself, before anything runs.
 /// The database cannot be used: disk full, not writable, I/O error, cannot be opened,
 /// corrupt. Nothing is stored until a person fixes the disk or the file; running again
 /// afterwards goes on where the last commit left off.

@@ -2,13 +2,16 @@
 
 mod bench;
 mod demo;
+mod exit;
 mod flows;
 mod inbox;
 mod outcome;
 mod setup;
+mod sigbus;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -18,8 +21,11 @@ use switchyard_store::{NewConnection, Secrets};
 
 /// Switchyard: an integration runtime whose connectors are sandboxed wasm components.
 #[derive(Parser)]
-#[command(name = "switchyard", version)]
+#[command(name = "switchyard", version, after_help = exit::EXIT_CODES_HELP)]
 struct Cli {
+    /// On an error, print every cause and the backtrace, not only the one line.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     /// Where the embedded database, the secret key and the compile cache live.
     #[arg(
         long,
@@ -265,8 +271,10 @@ async fn work(host: &switchyard_engine::Switchyard, serve: bool) -> Result<()> {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> ExitCode {
+    // First: before wasmtime installs its own handler, which passes on to this one the
+    // faults that are not its traps.
+    sigbus::install();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -274,7 +282,38 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .init();
+    // Usage errors end here with code 2 (clap).
     let cli = Cli::parse();
+    // RUST_BACKTRACE asks for the details as `-v` does.
+    let verbose = cli.verbose || std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    if cli.verbose {
+        // anyhow captures a backtrace only when asked by the environment; set before any
+        // thread exists (the runtime is built below), as set_var requires.
+        std::env::set_var("RUST_LIB_BACKTRACE", "1");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let code = exit::report(&anyhow::Error::new(e).context("starting"), verbose);
+            std::process::exit(i32::from(code))
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = exit::report(&e, verbose);
+            // At once: the error is said; shutting the runtime and the database down would
+            // only add noise (or, on an unwritable WAL index, a second fault). SQLite's
+            // commits do not depend on a clean close.
+            std::process::exit(i32::from(code))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&cli.data_dir, &cli.plugins, args).await,
         Command::Bench(args) => bench::run(&cli.plugins, args).await,

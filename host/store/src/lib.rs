@@ -40,7 +40,7 @@ pub use canonical::{
     PageOutcome, RecordChange,
 };
 pub use connections::{Connection, NewConnection};
-pub use error::{KeyError, StoreError};
+pub use error::{DatabaseName, KeyError, StorageFault, StoreError};
 pub use flows::{Flow, NewFlow};
 pub use ids::{CanonicalId, ConnectionId, FlowId, JobId, RunId, TenantId};
 pub use jobs::{Enqueued, Job, JobOutcome, JobState, NewJob};

@@ -432,7 +432,7 @@ impl Store {
         run: Option<RunId>,
     ) -> Result<Option<PushRecord>, StoreError> {
         let mut tx = self
-            .begin_write(&format!("starting a push of {canonical_id} in flow {flow}"))
+            .begin_durable_write(&format!("starting a push of {canonical_id} in flow {flow}"))
             .await?;
         let before = sqlx::query(&format!(
             "SELECT {PUSH_COLUMNS} FROM pushes WHERE flow_id = $1 AND canonical_id = $2"

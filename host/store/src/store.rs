@@ -14,7 +14,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
-use crate::error::{is_unique_violation, DbContext, StoreError};
+use crate::error::{
+    is_unique_violation, register_open_database, DatabaseName, DbContext, StoreError,
+};
 use crate::ids::{ConnectionId, TenantId};
 use crate::secrets::SecretKey;
 use crate::time::{from_ms, now_ms};
@@ -31,17 +33,30 @@ const MIGRATION_ATTEMPTS: u32 = 3;
 /// moment; opening retries for about as long as a statement would wait.
 const OPEN_ATTEMPTS: u32 = 50;
 const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// Connections of the pool for durable writes. Their transactions take the write lock, so
+/// they run one at a time anyway; a second one lets the next writer queue on SQLite's busy
+/// timeout like every other writer instead of on the pool.
+const DURABLE_POOL_SIZE: u32 = 2;
 
 /// The storage layer: a cheap-to-clone handle over a connection pool and the secret key.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: SqlitePool,
+    /// Connections with `synchronous=FULL`, for [`Store::begin_durable_write`]; `None` for
+    /// an in-memory database, where a second pool would be a second, empty database and
+    /// there is no disk to be durable on.
+    durable: Option<SqlitePool>,
+    /// Which database this is, for storage-fault messages (see
+    /// [`crate::error::open_databases`]).
+    name: Arc<DatabaseName>,
     pub(crate) key: Arc<SecretKey>,
 }
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("database", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,10 +115,29 @@ impl Store {
         in_memory: bool,
         key: SecretKey,
     ) -> Result<Store, StoreError> {
+        let name = Arc::new(if in_memory {
+            DatabaseName::InMemory
+        } else {
+            let path = options.get_filename();
+            // Absolute, so a person reading the message finds the file whatever the
+            // working directory was.
+            DatabaseName::File(std::path::absolute(path).unwrap_or_else(|_| path.to_owned()))
+        });
         let options = options
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            // No memory-mapped reads of the database file: when the file shrinks or its disk
+            // fails under a mapping, the process gets SIGBUS instead of an error SQLite could
+            // report. 0 is this build's default; saying so keeps it when SQLite comes from a
+            // system library compiled with a default mmap size. (The WAL index, `-shm`, is
+            // always mapped; the binary reports a SIGBUS there, see host/cli.)
+            .pragma("mmap_size", "0");
+        let options = if in_memory {
+            options
+        } else {
+            options.journal_mode(SqliteJournalMode::Wal)
+        };
         let pool = if in_memory {
             // Every pooled connection to `:memory:` shares one database only while one stays
             // open, and shared-cache locking does not wait: keep exactly one, forever.
@@ -112,10 +146,9 @@ impl Store {
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await
         } else {
-            let options = options.journal_mode(SqliteJournalMode::Wal);
             let mut attempt = 1;
             loop {
                 match SqlitePoolOptions::new()
@@ -131,9 +164,18 @@ impl Store {
                 }
             }
         }
-        .context("opening the database")?;
+        .map_err(|e| StoreError::db_in(Some(&name), "opening the database", e))?;
+        let durable = (!in_memory).then(|| {
+            // Opened on first use: most commands never push.
+            SqlitePoolOptions::new()
+                .max_connections(DURABLE_POOL_SIZE)
+                .connect_lazy_with(options.synchronous(SqliteSynchronous::Full))
+        });
+        register_open_database(&name);
         let store = Store {
             pool,
+            durable,
+            name,
             key: Arc::new(key),
         };
         store.migrate().await?;
@@ -146,14 +188,32 @@ impl Store {
         loop {
             match migrator.run(&self.pool).await {
                 Ok(()) => return Ok(()),
+                // A full disk or an unwritable file does not heal by retrying; say which.
+                Err(sqlx::migrate::MigrateError::Execute(e))
+                    if crate::error::StorageFault::of(&e).is_some() =>
+                {
+                    return Err(StoreError::db_in(
+                        Some(&self.name),
+                        "applying database migrations",
+                        e,
+                    ))
+                }
                 Err(_) if attempt < MIGRATION_ATTEMPTS => attempt += 1,
                 Err(e) => return Err(e.into()),
             }
         }
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Which database this store uses (a file, or the in-memory one).
+    pub fn database(&self) -> &DatabaseName {
+        &self.name
+    }
+
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(durable) = &self.durable {
+            durable.close().await;
+        }
         self.pool.close().await;
     }
 
@@ -167,7 +227,35 @@ impl Store {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .context(context)
+            .map_err(|e| StoreError::db_in(Some(&self.name), context, e))
+    }
+
+    /// Begins a write transaction (as [`Store::begin_write`]) whose commit survives a power
+    /// cut, not only a crash of the process: the WAL is flushed to disk (`synchronous=FULL`)
+    /// before the commit returns. For a mark that must hold before something leaves the
+    /// host, e.g. a push recorded as `sending` before the plugin is called: under the
+    /// pool's `synchronous=NORMAL` the last commits can vanish with the power, and a rerun
+    /// would create what it should find.
+    ///
+    /// Why a pool of its own instead of `PRAGMA synchronous=FULL` on a pooled connection
+    /// for one transaction: the setting is per connection and would have to be put back on
+    /// every path (commit, rollback, a dropped transaction, a cancelled future) before the
+    /// connection is reused, or later writes would silently pay for a flush each. These
+    /// connections are always FULL and the others always NORMAL. Flushing the WAL also makes
+    /// every earlier commit in it durable, whichever connection wrote it.
+    ///
+    /// On an in-memory database this is [`Store::begin_write`].
+    pub(crate) async fn begin_durable_write(
+        &self,
+        context: &str,
+    ) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        let Some(durable) = &self.durable else {
+            return self.begin_write(context).await;
+        };
+        durable
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| StoreError::db_in(Some(&self.name), context, e))
     }
 
     // ---- tenants ----
@@ -411,5 +499,154 @@ fn is_busy(error: &sqlx::Error) -> bool {
             .and_then(|code| code.parse::<i32>().ok())
             .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{open_databases, StorageFault};
+
+    fn key() -> SecretKey {
+        SecretKey::from_bytes([3; 32])
+    }
+
+    async fn synchronous(db: &mut sqlx::SqliteConnection) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn durable_writes_flush_and_other_writes_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db"), key()).await.unwrap();
+        // 1 = NORMAL, 2 = FULL.
+        for _ in 0..3 {
+            let mut tx = store.begin_durable_write("testing").await.unwrap();
+            assert_eq!(synchronous(&mut tx).await, 2);
+            tx.commit().await.unwrap();
+            // A durable transaction dropped without commit leaves nothing behind either.
+            let mut tx = store.begin_durable_write("testing").await.unwrap();
+            assert_eq!(synchronous(&mut tx).await, 2);
+            drop(tx);
+            let mut tx = store.begin_write("testing").await.unwrap();
+            assert_eq!(synchronous(&mut tx).await, 1);
+            tx.rollback().await.unwrap();
+            let mut c = store.pool.acquire().await.unwrap();
+            assert_eq!(synchronous(&mut c).await, 1);
+            let mode: String = sqlx::query_scalar("PRAGMA mmap_size")
+                .fetch_one(&mut *c)
+                .await
+                .map(|n: i64| n.to_string())
+                .unwrap();
+            assert_eq!(mode, "0");
+        }
+        // Both pools write one database.
+        let mut tx = store.begin_durable_write("testing").await.unwrap();
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'durable', 0)")
+            .bind(TenantId::new().to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.tenant_by_name("durable").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn in_memory_durable_writes_use_the_one_database() {
+        let store = Store::open_url("sqlite::memory:", key()).await.unwrap();
+        assert_eq!(store.database(), &DatabaseName::InMemory);
+        let mut tx = store.begin_durable_write("testing").await.unwrap();
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'mem', 0)")
+            .bind(TenantId::new().to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.tenant_by_name("mem").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_database_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("garbage.db");
+        std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+        let e = Store::open(&path, key()).await.unwrap_err();
+        assert_eq!(e.storage_fault(), Some(StorageFault::NotADatabase), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the database file {} is not a SQLite database (while opening the database)",
+                path.display()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_database_in_a_missing_directory_cannot_be_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("s.db");
+        let e = Store::open(&path, key()).await.unwrap_err();
+        assert!(
+            matches!(e.storage_fault(), Some(StorageFault::CannotOpen { .. })),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "the database file {} cannot be opened",
+                path.display()
+            )),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_database_is_a_disk_full_fault() {
+        // `max_page_count` makes SQLite answer SQLITE_FULL exactly as a full disk does.
+        let store = Store::open_url("sqlite::memory:", key()).await.unwrap();
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query(&format!("PRAGMA max_page_count = {}", pages + 2))
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let mut fault = None;
+        for i in 0..1000 {
+            match store
+                .create_tenant(&format!("{i}-{}", "x".repeat(500)))
+                .await
+            {
+                Ok(_) => {}
+                Err(e) => {
+                    fault = Some(e);
+                    break;
+                }
+            }
+        }
+        let e = fault.expect("the database filled up");
+        assert_eq!(e.storage_fault(), Some(StorageFault::DiskFull), "{e:?}");
+        assert!(e
+            .to_string()
+            .contains("cannot be written: disk full (while creating tenant"));
+    }
+
+    #[tokio::test]
+    async fn an_open_store_is_listed_until_its_last_clone_drops() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("listed.db"), key())
+            .await
+            .unwrap();
+        let name = store.database().clone();
+        assert!(name.path().is_some_and(|p| p.is_absolute()), "{name:?}");
+        let clone = store.clone();
+        drop(store);
+        assert!(open_databases().contains(&name));
+        drop(clone);
+        assert!(!open_databases().contains(&name));
     }
 }

@@ -12,8 +12,9 @@ pub(crate) const COULD_NOT_RUN: u8 = 1;
 /// corrupt. Nothing is stored until a person fixes the disk or the file; running again
 /// afterwards goes on where the last commit left off.
 pub(crate) const STORAGE_FAULT: u8 = 3;
-// 4 is reserved for "done, with N failed records" (`flow sync`): the run finished, some
-// records did not go through. Another change adds it; do not reuse the number here.
+/// The command ran to its end, but records (or steps) failed: each failure is on its
+/// record and in the run's log, and a later run retries it (see [`crate::outcome`]).
+pub(crate) const DONE_WITH_FAILURES: u8 = 4;
 
 /// The exit codes, for `--help`.
 pub(crate) const EXIT_CODES_HELP: &str = "\
@@ -23,7 +24,9 @@ Exit codes:
   2  wrong command line
   3  storage fault: the database file cannot be written or read (disk full, read-only,
      I/O error, cannot be opened, corrupt); fix it and run again
-  4  done, with failed records (flow sync)
+  4  done, with failed records (sync, flow sync/push/status): each is on its record
+     (`switchyard why`) and in the run's note (`switchyard runs`), and is retried by the
+     next run
 
 `-v` / `--verbose` (or RUST_BACKTRACE=1) prints every cause and the backtrace of an error.";
 

@@ -2,9 +2,7 @@
 //! its own exit code, distinct from "could not run" (1), so a scheduler or script can tell
 //! "try again later, the failed records are retried" from "fix something first".
 
-/// Exit code: the command ran to its end, but records (or steps) failed. Each failure is on
-/// its record and in the run's log, and is retried by a later run.
-pub(crate) const DONE_WITH_FAILURES: i32 = 4;
+use crate::exit::DONE_WITH_FAILURES;
 
 /// Ends the process with [`DONE_WITH_FAILURES`] when anything failed; returns otherwise.
 /// Everything is already stored: nothing is lost by exiting here.
@@ -27,7 +25,7 @@ pub(crate) fn exit_if_failed(failed: u64, failures: &[String], step_errors: &[St
     }
     line.push_str("; they are retried on the next run");
     eprintln!("{line}");
-    std::process::exit(DONE_WITH_FAILURES);
+    std::process::exit(i32::from(DONE_WITH_FAILURES));
 }
 
 fn plural(n: u64) -> &'static str {

@@ -28,7 +28,7 @@ pub use flow_settings::{FlowMode, FlowSettings};
 pub use import::{ImportOptions, ImportProgress, ImportSummary};
 pub use match_keys::match_keys_of;
 pub use order_ops::{OrderInFlow, PushAgain};
-pub use policy::{RATE_LIMIT_SETTING, TIMEOUT_SETTING};
+pub use policy::{RATE_LIMIT_SETTING, RETRY_BASE_SETTING, TIMEOUT_SETTING};
 pub use push::{PushOutcome, PushProgress, PushSummary};
 pub use queue::{check_schedule, FlowSyncSummary, GlobalSyncSummary, FLOW_SYNC, GLOBAL_SYNC};
 pub use services::ConnectionServices;

@@ -11,6 +11,11 @@ use crate::error::EngineError;
 /// The host-level connection setting that overrides the plugin's rate-limit hint.
 pub const RATE_LIMIT_SETTING: &str = "host.requests-per-second";
 
+/// The host-level connection setting: the wait in milliseconds before the first time a
+/// request is sent again after a 5xx, a broken body or no answer (default 200; each further
+/// wait doubles, with jitter, up to 30 s).
+pub const RETRY_BASE_SETTING: &str = "host.retry-base-ms";
+
 /// The host-level connection setting: how long one HTTP attempt may take, in seconds
 /// (default: the host's, 30). A provider that accepts a request and never answers costs
 /// this much per attempt before the request is retried.
@@ -63,6 +68,20 @@ pub(crate) fn connection_policy(
         if let Some(c) = hint.max_concurrency {
             b = b.max_concurrency(c as usize);
         }
+    }
+    if let Some(text) = conn.settings.get(RETRY_BASE_SETTING) {
+        let base = text
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (1..=30_000).contains(ms))
+            .ok_or_else(|| EngineError::Setting {
+                name: RETRY_BASE_SETTING.into(),
+                reason: format!("{text:?} is not a number of milliseconds between 1 and 30000"),
+            })?;
+        b = b.retry(switchyard_http::RetryPolicy {
+            base_delay: Duration::from_millis(base),
+            ..switchyard_http::RetryPolicy::default()
+        });
     }
     if let Some(text) = conn.settings.get(TIMEOUT_SETTING) {
         let timeout = text

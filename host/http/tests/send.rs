@@ -524,13 +524,16 @@ async fn a_burst_of_429_is_waited_out_even_for_a_post_without_using_the_attempts
         .await
         .unwrap();
     assert_eq!(res.status, 503);
-    assert_eq!(arrivals.count(), 2, "the 429 waited out, the 503 not retried");
+    assert_eq!(
+        arrivals.count(),
+        2,
+        "the 429 waited out, the 503 not retried"
+    );
 
     // Past max_throttled the 429 is the answer.
-    let (addr, arrivals) = server(|_, _| {
-        (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")]).into_response()
-    })
-    .await;
+    let (addr, arrivals) =
+        server(|_, _| (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")]).into_response())
+            .await;
     let policy = ConnectionPolicy::builder()
         .allow_host(format!("127.0.0.1:{}", addr.port()))
         .retry(RetryPolicy {

@@ -301,9 +301,9 @@ impl Switchyard {
 }
 
 /// A page that could not be read even after its retries. The cursor stays before it, so
-/// the next run reads it again and nothing is skipped. The run goes on to its end (what
-/// was stored so far stands) unless nothing could be read at all or the provider refused
-/// the credentials: then the provider is unusable for now and the run fails.
+/// the next run reads it again and nothing is skipped. The run ends there with what it
+/// stored, its failure counted and named, unless nothing could be read at all or the
+/// provider refused the credentials: then the source is unusable for now and the run fails.
 fn page_failed(
     e: EngineError,
     services: &ConnectionServices,
@@ -314,7 +314,7 @@ fn page_failed(
     let EngineError::Runtime(RuntimeError::Connector(c, plugin)) = &e else {
         return Err(e);
     };
-    if matches!(c, ConnectorError::Auth(_)) || (summary.pages == 0 && c.is_retryable()) {
+    if matches!(c, ConnectorError::Auth(_)) || summary.pages == 0 {
         return Err(e);
     }
     let reason = format!(

@@ -114,14 +114,16 @@ impl Store {
         self.log_activities(vec![entry]).await
     }
 
-    /// Writes entries in one transaction, stamped now, in their order. A run writes its
-    /// activity this way in bounded batches as it goes, so a killed run keeps its log.
+    /// Writes entries in one statement, stamped now, in their order. A run writes its
+    /// activity this way in bounded batches as it goes, so a killed run keeps its log. One
+    /// statement, not an explicit transaction: when the disk fails mid-write, nothing is
+    /// left open on the pooled connection for the next caller to trip over.
     pub async fn log_activities(&self, entries: Vec<NewActivity>) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin_write("writing activity entries").await?;
         let at = now_ms();
+        let mut rows = Vec::with_capacity(entries.len());
         for entry in &entries {
             let detail = entry
                 .detail
@@ -129,33 +131,32 @@ impl Store {
                 .map(serde_json::to_string)
                 .transpose()
                 .map_err(|e| StoreError::InvalidInput(format!("activity detail: {e}")))?;
-            sqlx::query(
-                "INSERT INTO activity_log
-                 (tenant_id, connection_id, run_id, at, level, kind, message, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(entry.tenant.to_string())
-            .bind(entry.connection.map(|c| c.to_string()))
-            .bind(entry.run.map(|r| r.to_string()))
-            .bind(at)
-            .bind(entry.level.as_str())
-            .bind(&entry.kind)
-            .bind(&entry.message)
-            .bind(detail)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_foreign_key_violation(&e) {
-                    StoreError::NotFound(format!(
-                        "tenant {}, its connection or run of an activity entry",
-                        entry.tenant
-                    ))
-                } else {
-                    StoreError::db("writing an activity entry", e)
-                }
-            })?;
+            rows.push((entry, detail));
         }
-        tx.commit().await.context("committing activity entries")?;
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO activity_log
+             (tenant_id, connection_id, run_id, at, level, kind, message, detail) ",
+        );
+        insert.push_values(rows, |mut row, (entry, detail)| {
+            row.push_bind(entry.tenant.to_string())
+                .push_bind(entry.connection.map(|c| c.to_string()))
+                .push_bind(entry.run.map(|r| r.to_string()))
+                .push_bind(at)
+                .push_bind(entry.level.as_str())
+                .push_bind(entry.kind.clone())
+                .push_bind(entry.message.clone())
+                .push_bind(detail);
+        });
+        insert.build().execute(&self.pool).await.map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                StoreError::NotFound(format!(
+                    "tenant {}, its connection or run of an activity entry",
+                    entries[0].tenant
+                ))
+            } else {
+                StoreError::db("writing activity entries", e)
+            }
+        })?;
         Ok(())
     }
 
